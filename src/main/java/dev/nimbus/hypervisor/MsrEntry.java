@@ -1,0 +1,4 @@
+package dev.nimbus.hypervisor;
+
+/** A model-specific register and its value. */
+public record MsrEntry(int index, long value) {}

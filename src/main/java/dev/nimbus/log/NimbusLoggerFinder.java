@@ -1,0 +1,57 @@
+package dev.nimbus.log;
+
+import java.lang.System.Logger;
+import java.util.ResourceBundle;
+import java.util.function.Supplier;
+
+/**
+ * Backs {@link System#getLogger} with Nimbus's own small logger, so logging needs neither
+ * java.util.logging (slow to start) nor a dependency.
+ */
+public final class NimbusLoggerFinder extends System.LoggerFinder {
+    @Override
+    public Logger getLogger(String name, Module module) {
+        return new NimbusLogger(shorten(name));
+    }
+
+    /** {@code dev.nimbus.devices.legacy.Serial16550} becomes {@code devices.legacy.Serial16550}. */
+    private static String shorten(String name) {
+        return name.startsWith("dev.nimbus.") ? name.substring("dev.nimbus.".length()) : name;
+    }
+
+    private record NimbusLogger(String name) implements Logger {
+        @Override
+        public String getName() {
+            return name;
+        }
+
+        @Override
+        public boolean isLoggable(Level level) {
+            return Logging.enabled(level);
+        }
+
+        @Override
+        public void log(Level level, ResourceBundle bundle, String msg, Throwable thrown) {
+            if (Logging.enabled(level)) {
+                Logging.emit(level, name, String.valueOf(msg), thrown);
+            }
+        }
+
+        @Override
+        public void log(Level level, ResourceBundle bundle, String format, Object... params) {
+            if (Logging.enabled(level)) {
+                String msg = params == null || params.length == 0
+                        ? format
+                        : java.text.MessageFormat.format(format, params);
+                Logging.emit(level, name, msg, null);
+            }
+        }
+
+        @Override
+        public void log(Level level, Supplier<String> msgSupplier) {
+            if (Logging.enabled(level)) {
+                Logging.emit(level, name, msgSupplier.get(), null);
+            }
+        }
+    }
+}
