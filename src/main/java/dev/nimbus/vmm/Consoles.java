@@ -1,0 +1,95 @@
+package dev.nimbus.vmm;
+
+import dev.nimbus.devices.ConsoleInput;
+import dev.nimbus.devices.ConsoleOutput;
+import dev.nimbus.sys.SyscallException;
+import dev.nimbus.sys.Terminal;
+import dev.nimbus.vmm.config.ConsoleConfig;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+
+/** Opens the host side of the serial port and the virtio console, as their config says. */
+final class Consoles {
+    private static final Logger LOG = System.getLogger(Consoles.class.getName());
+    private static Terminal rawTerminal;
+    private static Thread stdinReader;
+
+    private Consoles() {}
+
+    /** The sink for a console's output; never blocks the device. */
+    static ConsoleOutput output(ConsoleConfig cfg, String name) throws IOException {
+        return switch (cfg.mode()) {
+            case OFF, NULL -> ConsoleOutput.DISCARD;
+            case TTY -> new BufferedConsoleOutput(new FileOutputStream(FileDescriptor.out), name);
+            case FILE -> new BufferedConsoleOutput(
+                    new FileOutputStream(Path.of(cfg.file()).toFile()), name);
+            // TODO: pty and socket consoles come with the API work; they need a pty pair and
+            // a listening Unix socket, and report their path in vm.info.
+            case PTY, SOCKET -> throw new IOException(
+                    "Console mode " + cfg.mode().jsonName() + " is not supported by Nimbus yet");
+        };
+    }
+
+    /**
+     * Feeds the host's stdin to {@code input} when {@code cfg} is a tty console, putting the
+     * terminal in raw mode (restored at exit). Only one console can own stdin.
+     */
+    static synchronized void attachStdin(ConsoleConfig cfg, ConsoleInput input) {
+        if (cfg.mode() != dev.nimbus.vmm.config.ConsoleMode.TTY) {
+            return;
+        }
+        StdinPump.target = input;
+        if (stdinReader != null) {
+            return;
+        }
+        if (Terminal.isTerminal(0)) {
+            try {
+                rawTerminal = Terminal.makeRaw(0);
+                Runtime.getRuntime().addShutdownHook(new Thread(Consoles::restoreTerminal));
+            } catch (SyscallException e) {
+                LOG.log(Level.WARNING, "Cannot put the terminal in raw mode", e);
+            }
+        }
+        stdinReader = Thread.ofPlatform().name("stdin").daemon().unstarted(StdinPump::run);
+        stdinReader.start();
+    }
+
+    static synchronized void restoreTerminal() {
+        if (rawTerminal != null) {
+            rawTerminal.restore();
+            rawTerminal = null;
+        }
+    }
+
+    /** Reads stdin for whichever console device is current (it changes across guest resets). */
+    private static final class StdinPump {
+        static volatile ConsoleInput target;
+
+        static void run() {
+            InputStream in = new FileInputStream(FileDescriptor.in);
+            byte[] buf = new byte[256];
+            try {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    for (int i = 0; i < n; i++) {
+                        // Hold back (rather than drop) typed input while the guest's FIFO is full.
+                        ConsoleInput t;
+                        while ((t = target) != null && !t.receive(buf[i])) {
+                            Thread.sleep(1);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, "stdin closed", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
