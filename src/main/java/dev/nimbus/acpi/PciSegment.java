@@ -1,7 +1,6 @@
 package dev.nimbus.acpi;
 
 import static dev.nimbus.acpi.AmlData.ONE;
-import static dev.nimbus.acpi.AmlData.ZERO;
 import static dev.nimbus.acpi.AmlData.eisaId;
 import static dev.nimbus.acpi.AmlData.integer;
 import static dev.nimbus.acpi.AmlObjects.device;
@@ -92,7 +91,8 @@ public record PciSegment(int id, long ecamBase, int busStart, int busEnd, long m
     /**
      * The host bridge device: a PCI Express root bridge (PNP0A08, compatible with PNP0A03)
      * whose _CRS lists what it forwards. Segment 0 also owns the legacy configuration ports and
-     * the I/O port windows around them.
+     * the I/O port windows around them. It has no _ADR: a device is named by _HID or by _ADR,
+     * never both.
      */
     public Aml hostBridge() {
         ResourceTemplate crs = new ResourceTemplate().wordBusNumber(busStart, busEnd);
@@ -116,7 +116,6 @@ public record PciSegment(int id, long ecamBase, int busStart, int busEnd, long m
         List<Aml> body = new ArrayList<>(List.of(
                 name("_HID", eisaId("PNP0A08")),
                 name("_CID", eisaId("PNP0A03")),
-                name("_ADR", ZERO),
                 name("_SEG", integer(id)),
                 name("_UID", integer(id)),
                 name("_BBN", integer(busStart)),
