@@ -103,12 +103,6 @@ public final class ByteBuilder {
         System.arraycopy(b, 0, bytes, offset, b.length);
     }
 
-    /** The byte at {@code offset}. */
-    public int get8(int offset) {
-        check(offset, 1);
-        return bytes[offset] & 0xFF;
-    }
-
     /** A copy of the bytes written so far. */
     public byte[] toByteArray() {
         return Arrays.copyOf(bytes, size);

@@ -27,7 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Generic Event Device (ACPI 6.5, section 5.6.9, interrupt-signaled events) through which the VMM signals hot-plug and
+ * The Generic Event Device (ACPI 6.5, section 5.6.9) through which the VMM signals hot-plug and
  * power-button events on a hardware-reduced platform, and the one-byte MMIO register beside it
  * that says which events are pending.
  *
