@@ -113,8 +113,9 @@ public record AcpiConfig(int bootVcpus, int maxVcpus, List<Integer> apicIds, boo
         public AcpiConfig build() {
             List<Integer> ids = apicIds;
             if (ids == null) {
+                // Identity ids; an out-of-range count is left for the record to reject.
                 ids = new ArrayList<>();
-                for (int i = 0; i < Math.max(maxVcpus, 0); i++) {
+                for (int i = 0; i < maxVcpus && maxVcpus <= MAX_VCPUS; i++) {
                     ids.add(i);
                 }
             }

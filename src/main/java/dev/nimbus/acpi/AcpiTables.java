@@ -7,10 +7,11 @@ import java.util.List;
 /**
  * Builds the ACPI tables a guest sees and writes them into guest memory.
  *
- * <p>The RSDP sits at the start of the EBDA, 0xA0000, where Linux also finds it when no boot
- * protocol passes its address. The DSDT, FACP, APIC, MCFG (with PCI only), any extra tables and
- * finally the XSDT follow it, each 8-byte aligned, and all of them must end below the SMBIOS
- * area at 0xF0000.
+ * <p>The RSDP sits at the start of the EBDA, 0xA0000, where an OS also finds it by scanning when
+ * no boot protocol passes its address (provided the boot code stores the EBDA segment, 0xA000,
+ * at 0x40E). The DSDT, FACP, APIC, MCFG (with PCI only), any extra tables and finally the XSDT
+ * follow it, each 8-byte aligned, and all of them must end below the SMBIOS area at 0xF0000.
+ * Guest memory must map that range, as the low RAM region does.
  */
 public final class AcpiTables {
     /** Where the RSDP goes: the start of the EBDA. */

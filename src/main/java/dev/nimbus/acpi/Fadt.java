@@ -43,7 +43,7 @@ public final class Fadt {
     /** I/O port of the 32-bit ACPI PM timer. */
     public static final int PM_TIMER_PORT = 0x608;
 
-    /** Hypervisor Vendor Identity, eight bytes. */
+    /** Hypervisor Vendor Identity, eight bytes; like the OEM ID, it names Nimbus. */
     public static final String HYPERVISOR_VENDOR = "NIMBUSVM";
 
     private Fadt() {

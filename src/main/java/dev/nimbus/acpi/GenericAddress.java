@@ -16,9 +16,11 @@ public record GenericAddress(int spaceId, int bitWidth, int bitOffset, int acces
     /** Size of the encoded structure. */
     public static final int SIZE = 12;
 
+    // Address space ids.
     public static final int SYSTEM_MEMORY = 0;
     public static final int SYSTEM_IO = 1;
 
+    // Access sizes.
     public static final int ACCESS_BYTE = 1;
     public static final int ACCESS_WORD = 2;
     public static final int ACCESS_DWORD = 3;

@@ -50,9 +50,9 @@ public final class Madt {
     }
 
     /**
-     * The MADT for {@code maxVcpus} vCPUs of which the first {@code bootVcpus} run at boot;
-     * {@code apicIds.get(i)} is the APIC id of vCPU {@code i}, whose ACPI processor UID is
-     * {@code i}.
+     * The MADT for {@code apicIds.size()} possible vCPUs, of which the first {@code bootVcpus}
+     * run at boot; {@code apicIds.get(i)} is the APIC id of vCPU {@code i}, whose ACPI
+     * processor UID is {@code i}.
      */
     public static Sdt build(int bootVcpus, List<Integer> apicIds) {
         Sdt madt = new Sdt("APIC", REVISION);
@@ -70,8 +70,9 @@ public final class Madt {
         b.u8(TYPE_IO_APIC).u8(12).u8(IO_APIC_ID).u8(0).u32(IO_APIC_ADDRESS)
                 .u32(IO_APIC_GSI_BASE);
 
-        // Without legacy PICs Linux maps no ISA IRQ to a GSI unless an override names it; the
-        // serial port's IRQ 4 goes to GSI 4, with the ISA defaults (flags 0: edge, active high).
+        // On a hardware-reduced platform Linux assumes no legacy PIC and maps no ISA IRQ to a GSI
+        // unless an override names it; the serial port's IRQ 4 goes to GSI 4 with the ISA
+        // defaults (flags 0: edge-triggered, active high).
         // There is no override for IRQ 0: the SCI_INT field of a hardware-reduced FADT is 0, and
         // Linux would take an override of IRQ 0 for the SCI's.
         b.u8(TYPE_INTERRUPT_SOURCE_OVERRIDE).u8(10).u8(0).u8(SERIAL_IRQ).u32(SERIAL_IRQ).u16(0);
