@@ -310,7 +310,9 @@ static void find_s5(const uint8_t *dsdt, uint32_t len)
     for (const uint8_t *p = dsdt + SDT_HEADER_LENGTH + 1; p + 4 < end; p++) {
         if (memcmp(p, "_S5_", 4) != 0)
             continue;
-        if (!(p[-1] == AML_NAME_OP || (p[-1] == AML_ROOT_CHAR && p - 2 >= dsdt && p[-2] == AML_NAME_OP)))
+        int named = p[-1] == AML_NAME_OP
+                    || (p[-1] == AML_ROOT_CHAR && p[-2] == AML_NAME_OP);
+        if (!named)
             continue;
         const uint8_t *q = p + 4;
         if (q >= end || *q != AML_PACKAGE_OP)
@@ -318,7 +320,7 @@ static void find_s5(const uint8_t *dsdt, uint32_t len)
         q++;
         if (q >= end)
             return;
-        q += 1 + (*q >> 6);    /* PkgLength: bits 7-6 of the lead byte count the bytes that follow */
+        q += 1 + (*q >> 6);    /* PkgLength: lead byte bits 7-6 count the bytes after it */
         q++;                   /* NumElements */
         uint8_t a, b;
         uint32_t used;

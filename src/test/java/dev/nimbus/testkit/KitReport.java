@@ -109,7 +109,7 @@ public final class KitReport {
     public record Module(int index, String source, long addr, long size, OptionalLong crc32) {
     }
 
-    /** The RSDP the guest found and where it found it ({@code boot}, {@code ebda}, {@code bios}). */
+    /** The RSDP and where the guest found it: {@code boot}, {@code ebda} or {@code bios}. */
     public record Rsdp(long addr, String source, String oem, int revision, String extChecksum,
                        long rsdt, long xsdt) {
     }

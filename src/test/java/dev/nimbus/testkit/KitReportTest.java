@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 class KitReportTest {
     /** A q35 boot as QEMU prints it: SeaBIOS escapes and banner first, then the kit. */
-    private static final String Q35_OUTPUT = "\u001bc\u001b[?7l\u001b[2J\u001b[0mSeaBIOS (version 1.16.2)\r\n"
+    private static final String Q35_OUTPUT =
+            "\u001bc\u001b[?7l\u001b[2J\u001b[0mSeaBIOS (version 1.16.2)\r\n"
             + "Booting from ROM..KIT-READY kit=1 boot=pvh entry=32 load=0x100000\r\n"
             + """
             KIT-ENTRY bits=32 eax=0x0 ebx=0x21e0 esp=0x6edc eflags=0x6 cr0=0x11 cs=0x8
@@ -181,7 +182,8 @@ class KitReportTest {
                 KIT-DONE lines=2 errors=0
                 """);
 
-        assertEquals(List.of("READY", "DONE"), r.lines().stream().map(KitReport.Line::tag).toList());
+        assertEquals(List.of("READY", "DONE"),
+                r.lines().stream().map(KitReport.Line::tag).toList());
     }
 
     @Test

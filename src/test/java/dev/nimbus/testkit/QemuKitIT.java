@@ -233,7 +233,8 @@ class QemuKitIT {
             for (int i = 1; i < ticks.size(); i++) {
                 assertEquals(ticks.get(i - 1).n() + 1, ticks.get(i).n());
                 long gap = ticks.get(i).ms() - ticks.get(i - 1).ms();
-                assertTrue(gap >= intervalMs - 5 && gap < intervalMs * 4, "gap=" + gap + "\n" + why);
+                assertTrue(gap >= intervalMs - 5 && gap < intervalMs * 4,
+                        "gap=" + gap + "\n" + why);
             }
             // The guest's TSC milliseconds and the host's clock agree on the pace.
             long guestMs = ticks.get(wanted - 1).ms() - ticks.getFirst().ms();
