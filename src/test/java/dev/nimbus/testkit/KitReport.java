@@ -365,7 +365,10 @@ public final class KitReport {
         return new Line(tag, Collections.unmodifiableMap(fields), s);
     }
 
-    /** Undoes the kit's {@code \xHH} escapes. */
+    /**
+     * Undoes the kit's {@code \xHH} escapes, byte for char (ISO-8859-1): a UTF-8 command line
+     * comes back as its bytes, so tests should compare ASCII text.
+     */
     static String unescape(String s) {
         if (s.indexOf('\\') < 0) {
             return s;
