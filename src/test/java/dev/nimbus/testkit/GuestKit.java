@@ -80,7 +80,10 @@ public final class GuestKit {
                 && Files.isRegularFile(out.resolve(BZIMAGE_IMAGE))) {
             return out;
         }
-        requireTools();
+        String missing = missingTools(System.getenv("PATH"));
+        if (missing != null) {
+            throw new IllegalStateException(missing);
+        }
         try {
             Files.createDirectories(out.getParent());
             Path work = Files.createTempDirectory(out.getParent(), out.getFileName() + ".build-");
@@ -131,23 +134,28 @@ public final class GuestKit {
         }
     }
 
-    private static void requireTools() {
+    /** The message for tools missing from {@code path} (a PATH value), or null if none is. */
+    static String missingTools(String path) {
         List<String> missing = new ArrayList<>();
         for (String tool : TOOLS) {
-            if (findOnPath(tool) == null) {
+            if (findOnPath(tool, path) == null) {
                 missing.add(tool);
             }
         }
-        if (!missing.isEmpty()) {
-            throw new IllegalStateException("guest kit needs gcc (with -m32) and binutils on PATH:"
-                    + " missing=" + String.join(",", missing)
-                    + " (Debian: apt-get install gcc gcc-multilib binutils)");
+        if (missing.isEmpty()) {
+            return null;
         }
+        return "guest kit needs gcc (with -m32) and binutils on PATH: missing="
+                + String.join(",", missing)
+                + " (Debian: apt-get install gcc gcc-multilib binutils)";
     }
 
     /** The first executable named {@code name} on PATH, or null. */
     static Path findOnPath(String name) {
-        String path = System.getenv("PATH");
+        return findOnPath(name, System.getenv("PATH"));
+    }
+
+    private static Path findOnPath(String name, String path) {
         if (path == null) {
             return null;
         }

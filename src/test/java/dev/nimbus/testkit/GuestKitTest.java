@@ -3,6 +3,7 @@ package dev.nimbus.testkit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -140,6 +141,21 @@ class GuestKitTest {
                 Files.readAllBytes(dir.resolve("kit-pvh.elf")));
         assertArrayEquals(Files.readAllBytes(GuestKit.bzImageGuest()),
                 Files.readAllBytes(dir.resolve("kit-bzImage")));
+    }
+
+    @Test
+    void missingToolsAreNamedWithTheirPackages(@TempDir Path dir) throws IOException {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        for (String tool : new String[] {"as", "objcopy", "readelf"}) {
+            Path t = Files.writeString(bin.resolve(tool), "#!/bin/sh\n");
+            t.toFile().setExecutable(true);
+        }
+
+        String message = GuestKit.missingTools(bin.toString());
+
+        assertTrue(message.contains("missing=gcc,ld "), message);
+        assertTrue(message.contains("gcc-multilib binutils"), message);
+        assertNull(GuestKit.missingTools(System.getenv("PATH")), "this host has the tools");
     }
 
     /** The address in the Xen PHYS32_ENTRY note (4- or 8-byte descriptor), or -1. */
