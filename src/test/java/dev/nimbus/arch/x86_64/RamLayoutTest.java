@@ -106,7 +106,8 @@ class RamLayoutTest {
                 Layout.MEM_32BIT_RESERVED_START + Layout.MEM_32BIT_RESERVED_SIZE + 128 * MIB);
         // Page tables, zero page and stack must not overlap one another or the command line.
         assertEquals(true, Layout.PDE_START + 4 * 4096 <= Layout.CMDLINE_START);
-        assertEquals(true, Layout.ZERO_PAGE_START + Layout.ZERO_PAGE_SIZE <= Layout.BOOT_STACK_START);
+        assertEquals(true,
+                Layout.ZERO_PAGE_START + Layout.ZERO_PAGE_SIZE <= Layout.BOOT_STACK_START);
         assertEquals(true, Layout.MODLIST_START + 32 <= Layout.MEMMAP_START);
     }
 }
