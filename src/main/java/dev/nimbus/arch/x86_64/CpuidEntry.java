@@ -22,18 +22,22 @@ public record CpuidEntry(int function, int index, int flags, int eax, int ebx, i
                 && ((flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) == 0 || this.index == index);
     }
 
+    /** This entry with EAX replaced by {@code v}. */
     public CpuidEntry withEax(int v) {
         return new CpuidEntry(function, index, flags, v, ebx, ecx, edx);
     }
 
+    /** This entry with EBX replaced by {@code v}. */
     public CpuidEntry withEbx(int v) {
         return new CpuidEntry(function, index, flags, eax, v, ecx, edx);
     }
 
+    /** This entry with ECX replaced by {@code v}. */
     public CpuidEntry withEcx(int v) {
         return new CpuidEntry(function, index, flags, eax, ebx, v, edx);
     }
 
+    /** This entry with EDX replaced by {@code v}. */
     public CpuidEntry withEdx(int v) {
         return new CpuidEntry(function, index, flags, eax, ebx, ecx, v);
     }
