@@ -1,5 +1,7 @@
 package dev.nimbus.arch.x86_64;
 
+import dev.nimbus.hypervisor.CpuidEntry;
+
 /** CPU vendor, from the CPUID leaf 0 signature. */
 public enum CpuVendor {
     INTEL,

@@ -1,6 +1,8 @@
 package dev.nimbus.arch.x86_64;
 
-import static dev.nimbus.arch.x86_64.CpuidEntry.KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+import dev.nimbus.hypervisor.CpuidEntry;
+
+import static dev.nimbus.hypervisor.CpuidEntry.KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
 
 import java.util.ArrayList;
 import java.util.List;

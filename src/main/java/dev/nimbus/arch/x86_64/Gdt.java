@@ -1,5 +1,7 @@
 package dev.nimbus.arch.x86_64;
 
+import dev.nimbus.hypervisor.Segment;
+
 import dev.nimbus.memory.GuestMemory;
 
 /**

@@ -1,5 +1,7 @@
 package dev.nimbus.arch.x86_64;
 
+import dev.nimbus.hypervisor.Segment;
+
 /**
  * The register state the boot vCPU (vCPU 0) starts the kernel with. The caller loads it with
  * KVM_SET_REGS and KVM_SET_SREGS; every general-purpose register not named here is zero, and

@@ -302,14 +302,14 @@ final class KvmVcpu implements Vcpu {
                 s.get(JAVA_INT, o + 8),
                 Short.toUnsignedInt(s.get(JAVA_SHORT, o + 12)),
                 s.get(JAVA_BYTE, o + 14),
-                s.get(JAVA_BYTE, o + 15) != 0,
+                s.get(JAVA_BYTE, o + 15),
                 s.get(JAVA_BYTE, o + 16),
-                s.get(JAVA_BYTE, o + 17) != 0,
-                s.get(JAVA_BYTE, o + 18) != 0,
-                s.get(JAVA_BYTE, o + 19) != 0,
-                s.get(JAVA_BYTE, o + 20) != 0,
-                s.get(JAVA_BYTE, o + 21) != 0,
-                s.get(JAVA_BYTE, o + 22) != 0);
+                s.get(JAVA_BYTE, o + 17),
+                s.get(JAVA_BYTE, o + 18),
+                s.get(JAVA_BYTE, o + 19),
+                s.get(JAVA_BYTE, o + 20),
+                s.get(JAVA_BYTE, o + 21),
+                s.get(JAVA_BYTE, o + 22));
     }
 
     private static void writeSegment(MemorySegment s, long o, Segment g) {
@@ -317,14 +317,14 @@ final class KvmVcpu implements Vcpu {
         s.set(JAVA_INT, o + 8, g.limit());
         s.set(JAVA_SHORT, o + 12, (short) g.selector());
         s.set(JAVA_BYTE, o + 14, (byte) g.type());
-        s.set(JAVA_BYTE, o + 15, (byte) (g.present() ? 1 : 0));
+        s.set(JAVA_BYTE, o + 15, (byte) g.present());
         s.set(JAVA_BYTE, o + 16, (byte) g.dpl());
-        s.set(JAVA_BYTE, o + 17, (byte) (g.db() ? 1 : 0));
-        s.set(JAVA_BYTE, o + 18, (byte) (g.s() ? 1 : 0));
-        s.set(JAVA_BYTE, o + 19, (byte) (g.l() ? 1 : 0));
-        s.set(JAVA_BYTE, o + 20, (byte) (g.g() ? 1 : 0));
-        s.set(JAVA_BYTE, o + 21, (byte) (g.avl() ? 1 : 0));
-        s.set(JAVA_BYTE, o + 22, (byte) (g.unusable() ? 1 : 0));
+        s.set(JAVA_BYTE, o + 17, (byte) g.db());
+        s.set(JAVA_BYTE, o + 18, (byte) g.s());
+        s.set(JAVA_BYTE, o + 19, (byte) g.l());
+        s.set(JAVA_BYTE, o + 20, (byte) g.g());
+        s.set(JAVA_BYTE, o + 21, (byte) g.avl());
+        s.set(JAVA_BYTE, o + 22, (byte) g.unusable());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.nimbus.arch.x86_64;
 
+import dev.nimbus.hypervisor.CpuidEntry;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,7 @@
 package dev.nimbus.arch.x86_64;
 
+import dev.nimbus.hypervisor.Segment;
+
 import static dev.nimbus.arch.x86_64.BzImageBuilder.pattern;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
