@@ -26,6 +26,8 @@
 set -euo pipefail
 
 readonly ME=guest-assets
+# depmod lives in /usr/sbin, which a normal user's PATH lacks.
+PATH=$PATH:/usr/sbin:/sbin
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_DIR=$(dirname "$SCRIPT_DIR")
 readonly SCRIPT_DIR REPO_DIR
@@ -456,7 +458,9 @@ main() {
                 return 0
             fi
         elif cache_complete; then
-            warn "$reason; using the cached assets as they are ($(manifest_get kernel_package))"
+            local stale=''
+            [ "$(manifest_get inputs_sha256)" = "$INPUTS" ] || stale=', made from an older guest/init, guest/modules or this script'
+            warn "$reason; using the cached assets as they are ($(manifest_get kernel_package)$stale)"
             print_paths
             return 0
         else
