@@ -392,7 +392,7 @@ main() {
 
     INPUTS=$(inputs_sha256)
     local stamp
-    stamp="$INPUTS $(apt_lists_stamp)"
+    stamp="$INPUTS $KERNEL_META $(apt_lists_stamp)"
     # Fast path: same inputs and same apt lists as the last complete build.
     if [ "$FORCE" = 0 ] && cache_complete && [ "$(cat "$OUT/.stamp" 2> /dev/null)" = "$stamp" ]; then
         log "up to date: $OUT"
