@@ -1,5 +1,6 @@
 package dev.nimbus.arch.x86_64;
 
+import dev.nimbus.hypervisor.MsrEntry;
 import java.util.List;
 
 /**
@@ -9,14 +10,6 @@ import java.util.List;
  */
 public final class BootMsrs {
     private BootMsrs() {}
-
-    /**
-     * One MSR to set.
-     *
-     * @param index MSR number
-     * @param value value to write
-     */
-    public record Msr(int index, long value) {}
 
     public static final int MSR_IA32_TSC = 0x10;
     public static final int MSR_IA32_SYSENTER_CS = 0x174;
@@ -38,18 +31,18 @@ public final class BootMsrs {
     public static final long MTRR_MEM_TYPE_WB = 6;
 
     /** The boot MSR list, in the order they should be written. */
-    public static List<Msr> entries() {
+    public static List<MsrEntry> entries() {
         return List.of(
-                new Msr(MSR_IA32_SYSENTER_CS, 0),
-                new Msr(MSR_IA32_SYSENTER_ESP, 0),
-                new Msr(MSR_IA32_SYSENTER_EIP, 0),
-                new Msr(MSR_STAR, 0),
-                new Msr(MSR_CSTAR, 0),
-                new Msr(MSR_LSTAR, 0),
-                new Msr(MSR_KERNEL_GS_BASE, 0),
-                new Msr(MSR_SYSCALL_MASK, 0),
-                new Msr(MSR_IA32_TSC, 0),
-                new Msr(MSR_IA32_MISC_ENABLE, MSR_IA32_MISC_ENABLE_FAST_STRING),
-                new Msr(MSR_MTRRdefType, MTRR_ENABLE | MTRR_MEM_TYPE_WB));
+                new MsrEntry(MSR_IA32_SYSENTER_CS, 0),
+                new MsrEntry(MSR_IA32_SYSENTER_ESP, 0),
+                new MsrEntry(MSR_IA32_SYSENTER_EIP, 0),
+                new MsrEntry(MSR_STAR, 0),
+                new MsrEntry(MSR_CSTAR, 0),
+                new MsrEntry(MSR_LSTAR, 0),
+                new MsrEntry(MSR_KERNEL_GS_BASE, 0),
+                new MsrEntry(MSR_SYSCALL_MASK, 0),
+                new MsrEntry(MSR_IA32_TSC, 0),
+                new MsrEntry(MSR_IA32_MISC_ENABLE, MSR_IA32_MISC_ENABLE_FAST_STRING),
+                new MsrEntry(MSR_MTRRdefType, MTRR_ENABLE | MTRR_MEM_TYPE_WB));
     }
 }
