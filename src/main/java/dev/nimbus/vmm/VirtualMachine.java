@@ -1,0 +1,308 @@
+package dev.nimbus.vmm;
+
+import dev.nimbus.acpi.AcpiConfig;
+import dev.nimbus.acpi.AcpiTables;
+import dev.nimbus.arch.x86_64.BootException;
+import dev.nimbus.arch.x86_64.BootMsrs;
+import dev.nimbus.arch.x86_64.BootRequest;
+import dev.nimbus.arch.x86_64.CpuTopology;
+import dev.nimbus.arch.x86_64.Cpuid;
+import dev.nimbus.arch.x86_64.FpuDefaults;
+import dev.nimbus.arch.x86_64.KernelLoader;
+import dev.nimbus.arch.x86_64.Lapic;
+import dev.nimbus.arch.x86_64.LoadedKernel;
+import dev.nimbus.arch.x86_64.RamLayout;
+import dev.nimbus.arch.x86_64.VcpuBootState;
+import dev.nimbus.devices.Bus;
+import dev.nimbus.devices.ConsoleOutput;
+import dev.nimbus.devices.InterruptLine;
+import dev.nimbus.devices.VmControl;
+import dev.nimbus.devices.legacy.AcpiPmTimer;
+import dev.nimbus.devices.legacy.AcpiPowerControl;
+import dev.nimbus.devices.legacy.Cmos;
+import dev.nimbus.devices.legacy.DebugPort;
+import dev.nimbus.devices.legacy.I8042;
+import dev.nimbus.devices.legacy.PortConsole;
+import dev.nimbus.devices.legacy.Serial16550;
+import dev.nimbus.hypervisor.CpuidEntry;
+import dev.nimbus.hypervisor.Hypervisor;
+import dev.nimbus.hypervisor.HypervisorException;
+import dev.nimbus.hypervisor.SpecialRegisters;
+import dev.nimbus.hypervisor.StandardRegisters;
+import dev.nimbus.hypervisor.Vcpu;
+import dev.nimbus.hypervisor.Vm;
+import dev.nimbus.memory.GuestMemory;
+import dev.nimbus.memory.GuestRegion;
+import dev.nimbus.sys.SyscallException;
+import dev.nimbus.vmm.config.ConsoleMode;
+import dev.nimbus.vmm.config.VmConfig;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One boot of a guest: its memory, KVM VM, devices and vCPUs, built from a {@link VmConfig}.
+ * A guest reset ends this object; the VMM builds a fresh one from the same config, as a real
+ * machine's reset line clears everything but the disks.
+ */
+public final class VirtualMachine implements AutoCloseable {
+    private static final Logger LOG = System.getLogger(VirtualMachine.class.getName());
+
+    static final int SERIAL_PORT = 0x3F8;
+    static final int SERIAL_IRQ = 4;
+
+    private final VmConfig config;
+    private final Vm vm;
+    private final GuestMemory memory;
+    private final Bus pio = new Bus("port I/O");
+    private final Bus mmio = new Bus("MMIO");
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private CpuManager cpus;
+    private LoadedKernel kernel;
+
+    private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory) {
+        this.config = config;
+        this.vm = vm;
+        this.memory = memory;
+    }
+
+    /**
+     * Builds the VM and loads the payload, ready for {@link #start}. {@code onExit} hears how the
+     * guest ended (power-off, reset, fatal error), once, from a vCPU or device thread.
+     */
+    public static VirtualMachine create(Hypervisor hypervisor, VmConfig config,
+            Consumer<VmExitEvent> onExit) throws VmmException {
+        RamLayout layout = RamLayout.of(config.memory().size());
+        GuestMemory memory;
+        try {
+            memory = GuestMemory.create(layout.ramRangePairs(), "nimbus-ram");
+        } catch (SyscallException e) {
+            throw new VmmException("Cannot allocate " + (config.memory().size() >> 20)
+                    + " MiB of guest memory", e);
+        }
+        Vm vm;
+        try {
+            vm = hypervisor.createVm();
+        } catch (HypervisorException e) {
+            memory.close();
+            throw new VmmException("Cannot create the VM", e);
+        }
+        VirtualMachine machine = new VirtualMachine(config, vm, memory);
+        try {
+            machine.build(hypervisor, layout, onExit);
+            return machine;
+        } catch (VmmException | RuntimeException e) {
+            machine.close();
+            throw e;
+        }
+    }
+
+    private void build(Hypervisor hypervisor, RamLayout layout, Consumer<VmExitEvent> onExit)
+            throws VmmException {
+        int slot = 0;
+        for (GuestRegion r : memory.regions()) {
+            try {
+                vm.setUserMemoryRegion(slot++, r.gpa(), r.size(), r.hva());
+            } catch (HypervisorException e) {
+                throw new VmmException("Cannot map guest memory", e);
+            }
+        }
+
+        VmControl control = new VmControl() {
+            @Override
+            public void requestPowerOff() {
+                onExit.accept(new VmExitEvent.PowerOff());
+            }
+
+            @Override
+            public void requestReset() {
+                onExit.accept(new VmExitEvent.Reset());
+            }
+        };
+        addLegacyDevices(layout, control);
+
+        int bootVcpus = config.cpus().bootVcpus();
+        int maxVcpus = config.cpus().maxVcpus();
+        AcpiConfig acpi = AcpiConfig.builder(bootVcpus, maxVcpus)
+                .serialPort(config.serial().mode() != ConsoleMode.OFF)
+                .build();
+        long rsdp = AcpiTables.write(memory, acpi);
+
+        var payload = config.payload();
+        try {
+            kernel = KernelLoader.load(memory, layout, new BootRequest(
+                    Path.of(payload.kernel()),
+                    payload.initramfs() != null ? Path.of(payload.initramfs()) : null,
+                    payload.cmdline() != null ? payload.cmdline() : "",
+                    rsdp));
+        } catch (BootException e) {
+            throw new VmmException(e.getMessage(), e);
+        }
+        LOG.log(Level.INFO, () -> String.format("Loaded %s kernel at 0x%x-0x%x, entry 0x%x",
+                kernel.format(), kernel.kernelStart(), kernel.kernelEnd(), kernel.vcpu().rip()));
+
+        List<Vcpu> vcpus = createVcpus(hypervisor, bootVcpus, maxVcpus);
+        cpus = new CpuManager(vm, vcpus, new IoDispatcher(pio, mmio), onExit);
+    }
+
+    private void addLegacyDevices(RamLayout layout, VmControl control) throws VmmException {
+        if (config.serial().mode() != ConsoleMode.OFF) {
+            ConsoleOutput out = open(config.serial(), "serial");
+            InterruptLine irq = edgeLine(SERIAL_IRQ);
+            Serial16550 serial = new Serial16550(irq, out);
+            pio.register(SERIAL_PORT, 8, serial, "serial");
+            Consoles.attachStdin(config.serial(), serial);
+        }
+        pio.register(I8042.BASE, I8042.LENGTH, new I8042(control), "i8042");
+        pio.register(Cmos.BASE, Cmos.LENGTH,
+                new Cmos(layout.lowRamEnd(), layout.highRamSize()), "cmos");
+        pio.register(AcpiPowerControl.BASE, AcpiPowerControl.LENGTH,
+                new AcpiPowerControl(control), "acpi-power");
+        pio.register(AcpiPmTimer.BASE, AcpiPmTimer.LENGTH, new AcpiPmTimer(), "acpi-pm-timer");
+        pio.register(DebugPort.BASE, DebugPort.LENGTH, new DebugPort(), "debug-port");
+        ConsoleOutput firmwareOut = open(dev.nimbus.vmm.config.ConsoleConfig.of(ConsoleMode.TTY),
+                "firmware-debug");
+        pio.register(PortConsole.FIRMWARE_DEBUG_PORT, 1, new PortConsole(firmwareOut),
+                "firmware-debug");
+    }
+
+    private ConsoleOutput open(dev.nimbus.vmm.config.ConsoleConfig cfg, String name)
+            throws VmmException {
+        try {
+            ConsoleOutput out = Consoles.output(cfg, name);
+            resources.add(out);
+            return out;
+        } catch (IOException e) {
+            throw new VmmException("Cannot open the " + name + " console", e);
+        }
+    }
+
+    /** An edge-triggered I/O APIC input: raise then lower the line. */
+    private InterruptLine edgeLine(int gsi) {
+        return new InterruptLine() {
+            @Override
+            public void trigger() {
+                try {
+                    vm.setIrqLine(gsi, true);
+                    vm.setIrqLine(gsi, false);
+                } catch (HypervisorException e) {
+                    LOG.log(Level.WARNING, "Cannot raise interrupt " + gsi, e);
+                }
+            }
+
+            @Override
+            public void setLevel(boolean asserted) {
+                try {
+                    vm.setIrqLine(gsi, asserted);
+                } catch (HypervisorException e) {
+                    LOG.log(Level.WARNING, "Cannot set interrupt " + gsi, e);
+                }
+            }
+        };
+    }
+
+    private List<Vcpu> createVcpus(Hypervisor hypervisor, int bootVcpus, int maxVcpus)
+            throws VmmException {
+        List<Vcpu> vcpus = new ArrayList<>();
+        try {
+            List<CpuidEntry> supported = hypervisor.supportedCpuid();
+            CpuTopology topology = CpuTopology.flat(maxVcpus);
+            for (int i = 0; i < bootVcpus; i++) {
+                Vcpu vcpu = vm.createVcpu(topology.apicId(i));
+                resources.add(vcpu);
+                vcpus.add(vcpu);
+                vcpu.setCpuid(Cpuid.forVcpu(supported, topology, config.cpus().maxPhysBits(), i));
+                vcpu.setMsrs(BootMsrs.entries());
+                vcpu.setFpu(FpuDefaults.FCW, FpuDefaults.MXCSR);
+                byte[] lapic = vcpu.getLapic();
+                Lapic.setLint(lapic);
+                vcpu.setLapic(lapic);
+                if (i == 0) {
+                    setBootState(vcpu, kernel.vcpu());
+                }
+            }
+        } catch (HypervisorException e) {
+            throw new VmmException("Cannot set up the vCPUs", e);
+        }
+        return vcpus;
+    }
+
+    /** Puts the boot vCPU where the loader wants it; the others wait for the guest's SIPI. */
+    private static void setBootState(Vcpu vcpu, VcpuBootState b) throws HypervisorException {
+        SpecialRegisters s = vcpu.getSregs();
+        s.cs = b.cs();
+        s.ds = b.ds();
+        s.es = b.es();
+        s.fs = b.fs();
+        s.gs = b.gs();
+        s.ss = b.ss();
+        s.tr = b.tr();
+        s.gdtBase = b.gdt().base();
+        s.gdtLimit = b.gdt().limit();
+        s.idtBase = b.idt().base();
+        s.idtLimit = b.idt().limit();
+        s.cr0 = b.cr0();
+        s.cr3 = b.cr3();
+        s.cr4 = b.cr4();
+        s.efer = b.efer();
+        vcpu.setSregs(s);
+
+        StandardRegisters r = new StandardRegisters();
+        r.rip = b.rip();
+        r.rsp = b.rsp();
+        r.rsi = b.rsi();
+        r.rbx = b.rbx();
+        r.rflags = b.rflags();
+        vcpu.setRegs(r);
+    }
+
+    /** Starts the vCPUs. */
+    public void start() {
+        cpus.start();
+    }
+
+    public void pause() throws VmmException {
+        try {
+            cpus.pause();
+        } catch (HypervisorException e) {
+            throw new VmmException("Cannot pause the VM", e);
+        }
+    }
+
+    public void resume() throws VmmException {
+        try {
+            cpus.resume();
+        } catch (HypervisorException e) {
+            throw new VmmException("Cannot resume the VM", e);
+        }
+    }
+
+    public VmConfig config() {
+        return config;
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    /** Stops the vCPUs and devices, then frees the VM and its memory, in that order. */
+    @Override
+    public void close() {
+        if (cpus != null) {
+            cpus.stop();
+        }
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                LOG.log(Level.DEBUG, "Error while closing " + resources.get(i), e);
+            }
+        }
+        vm.close();
+        memory.close();
+    }
+}
