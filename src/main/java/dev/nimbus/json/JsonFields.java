@@ -17,8 +17,6 @@ import java.util.Map;
  * reported missing.
  */
 public final class JsonFields {
-    private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
-
     private final JsonObject object;
     private final String path;
 
@@ -42,7 +40,13 @@ public final class JsonFields {
 
     /** The path of member {@code key}. */
     public String pathOf(String key) {
-        return path.isEmpty() ? key : path + "." + key;
+        // A StringBuilder rather than '+': string concatenation bootstraps on first use, and
+        // this runs for every object of the first request.
+        return path.isEmpty() ? key : new StringBuilder(path).append('.').append(key).toString();
+    }
+
+    private String pathOf(String key, int index) {
+        return new StringBuilder(pathOf(key)).append('[').append(index).append(']').toString();
     }
 
     /** Whether member {@code key} is present with a value other than {@code null}. */
@@ -81,8 +85,8 @@ public final class JsonFields {
     }
 
     /**
-     * The required unsigned integer member {@code key}, of Rust type {@code type} (u8, u16, u32,
-     * u64, usize), no larger than {@code max}.
+     * The required unsigned integer member {@code key} of API type {@code type}; values above
+     * what Nimbus keeps for that type ({@link UnsignedType#max()}) are refused.
      */
     public long unsigned(String key, UnsignedType type) {
         return asUnsigned(required(key), pathOf(key), type);
@@ -116,7 +120,7 @@ public final class JsonFields {
         List<JsonValue> elements = optArray(key);
         List<JsonFields> out = new ArrayList<>(elements.size());
         for (int i = 0; i < elements.size(); i++) {
-            out.add(of(elements.get(i), pathOf(key) + "[" + i + "]"));
+            out.add(of(elements.get(i), pathOf(key, i)));
         }
         return out;
     }
@@ -132,7 +136,7 @@ public final class JsonFields {
         List<JsonValue> elements = optArray(key);
         List<Long> out = new ArrayList<>(elements.size());
         for (int i = 0; i < elements.size(); i++) {
-            out.add(asUnsigned(elements.get(i), pathOf(key) + "[" + i + "]", type));
+            out.add(asUnsigned(elements.get(i), pathOf(key, i), type));
         }
         return out;
     }
@@ -148,7 +152,7 @@ public final class JsonFields {
         List<JsonValue> elements = optArray(key);
         List<Integer> out = new ArrayList<>(elements.size());
         for (int i = 0; i < elements.size(); i++) {
-            out.add(asInt(elements.get(i), pathOf(key) + "[" + i + "]"));
+            out.add(asInt(elements.get(i), pathOf(key, i)));
         }
         return out;
     }
@@ -158,7 +162,7 @@ public final class JsonFields {
         List<JsonValue> elements = optArray(key);
         List<String> out = new ArrayList<>(elements.size());
         for (int i = 0; i < elements.size(); i++) {
-            out.add(asString(elements.get(i), pathOf(key) + "[" + i + "]"));
+            out.add(asString(elements.get(i), pathOf(key, i)));
         }
         return out;
     }
@@ -230,7 +234,7 @@ public final class JsonFields {
             throw new JsonException("Invalid value at " + where + ": " + value
                     + " is out of range for " + type.rustName());
         }
-        if (value.compareTo(BigInteger.valueOf(type.max())) > 0 || value.compareTo(LONG_MAX) > 0) {
+        if (value.compareTo(BigInteger.valueOf(type.max())) > 0) {
             throw new JsonException("Invalid value at " + where + ": " + value
                     + " is larger than Nimbus supports (at most " + type.max() + ")");
         }

@@ -213,7 +213,8 @@ class CommandLineTest {
                 error("--kernel", "/k", "--memory", "size=1T"));
         assertEquals("Error parsing --cpus: Unable to convert x for boot",
                 error("--kernel", "/k", "--cpus", "boot=x"));
-        assertEquals("Error parsing --fs: tag missing", error("--kernel", "/k", "--fs", "socket=/s"));
+        assertEquals("Error parsing --fs: tag missing",
+                error("--kernel", "/k", "--fs", "socket=/s"));
         assertEquals("Error parsing --serial: invalid console mode given",
                 error("--kernel", "/k", "--serial", ""));
     }

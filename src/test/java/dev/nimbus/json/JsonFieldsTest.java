@@ -88,7 +88,8 @@ class JsonFieldsTest {
         assertEquals("Off", f.variant("missing", variants, "Off"));
         assertEquals("Invalid value at cpus.mode: unknown variant \"Foo\", expected one of "
                 + "Vm, Vcpu, Off", error(() -> f.variant("mode", variants, "Vm")));
-        assertEquals("Missing field cpus.missing", error(() -> f.variant("missing", variants, null)));
+        assertEquals("Missing field cpus.missing",
+                error(() -> f.variant("missing", variants, null)));
     }
 
     @Test
@@ -107,7 +108,8 @@ class JsonFieldsTest {
     void rejectUnknownListsTheAllowedFields() {
         JsonFields f = fields("{\"bandwidth\": null, \"burst\": 1}");
 
-        assertEquals("Invalid value at cpus: unknown field \"burst\", expected one of bandwidth, ops",
+        assertEquals("Invalid value at cpus: unknown field \"burst\", expected one of "
+                + "bandwidth, ops",
                 error(() -> f.rejectUnknown("bandwidth", "ops")));
     }
 }

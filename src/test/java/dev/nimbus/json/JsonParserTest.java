@@ -53,7 +53,8 @@ class JsonParserTest {
 
     @Test
     void readsUtf8Bytes() {
-        JsonValue v = JsonParser.parse("{\"tag\":\"d\u00e9j\u00e0\"}".getBytes(StandardCharsets.UTF_8));
+        byte[] body = "{\"tag\":\"d\u00e9j\u00e0\"}".getBytes(StandardCharsets.UTF_8);
+        JsonValue v = JsonParser.parse(body);
 
         assertEquals(new JsonString("d\u00e9j\u00e0"), ((JsonObject) v).get("tag"));
     }
@@ -70,7 +71,8 @@ class JsonParserTest {
     void reportsLineAndColumnOfSyntaxErrors() {
         assertEquals("Invalid JSON at line 2 column 3: expected ',' or '}'",
                 error("{\"a\": 1\n  \"b\": 2 \"c\"}"));
-        assertEquals("Invalid JSON at line 1 column 1: expected a value, found the end of the input",
+        assertEquals(
+                "Invalid JSON at line 1 column 1: expected a value, found the end of the input",
                 error(""));
         assertEquals("Invalid JSON at line 1 column 4: trailing characters after the value",
                 error("{} x"));
@@ -106,7 +108,8 @@ class JsonParserTest {
     @Test
     void limitsNestingDepth() {
         String ok = "[".repeat(JsonParser.MAX_DEPTH) + "]".repeat(JsonParser.MAX_DEPTH);
-        String tooDeep = "[".repeat(JsonParser.MAX_DEPTH + 1) + "]".repeat(JsonParser.MAX_DEPTH + 1);
+        int deeper = JsonParser.MAX_DEPTH + 1;
+        String tooDeep = "[".repeat(deeper) + "]".repeat(deeper);
 
         assertInstanceOf(JsonArray.class, JsonParser.parse(ok));
         assertEquals("Invalid JSON at line 1 column 129: nesting deeper than 128 levels",

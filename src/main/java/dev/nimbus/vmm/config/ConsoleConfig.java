@@ -111,8 +111,7 @@ public record ConsoleConfig(ConsoleMode mode, String file, String socket, PciCom
     }
 
     private static ConsoleMode mode(JsonFields f) {
-        return WireEnum.fromJson(ConsoleMode.class,
-                f.variant(MODE, WireEnum.jsonNames(ConsoleMode.class), null));
+        return WireEnum.read(f, MODE, ConsoleMode.values(), null);
     }
 
     /** This serial port as the API writes it. */

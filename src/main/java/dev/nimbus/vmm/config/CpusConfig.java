@@ -83,8 +83,14 @@ public record CpusConfig(
         Integer boot = p.unsignedInt("boot", UnsignedType.U32_INT);
         int bootVcpus = boot == null ? DEFAULT_VCPUS : boot;
         Integer max = p.unsignedInt("max", UnsignedType.U32_INT);
-        CpuTopology topology = p.convert("topology", raw ->
-                CpuTopology.parse(OptionParser.dequote(raw)));
+        CpuTopology topology = null;
+        String topologyText = p.raw("topology");
+        if (topologyText != null) {
+            topology = CpuTopology.parse(OptionParser.dequote(topologyText));
+            if (topology == null) {
+                throw p.conversionError("topology", topologyText);
+            }
+        }
         boolean kvmHyperv = p.toggle("kvm_hyperv", false);
         Integer maxPhysBits = p.unsignedInt("max_phys_bits", UnsignedType.U8);
         List<CpuAffinity> affinity = new ArrayList<>();
@@ -94,7 +100,10 @@ public record CpusConfig(
                 affinity.add(new CpuAffinity((int) t.key(), toInts(p, "affinity", t.values())));
             }
         }
-        p.convert("profile", raw -> PROFILE_HOST.equals(OptionParser.dequote(raw)) ? raw : null);
+        String profile = p.raw("profile");
+        if (profile != null && !PROFILE_HOST.equals(OptionParser.dequote(profile))) {
+            throw p.conversionError("profile", profile);
+        }
         boolean amx = false;
         List<String> features = p.stringList("features");
         for (String feature : features == null ? List.<String>of() : features) {
@@ -105,7 +114,7 @@ public record CpusConfig(
         }
         boolean nested = p.toggle("nested", true);
         CoreScheduling coreScheduling = WireEnum.option(
-                p, "core_scheduling", CoreScheduling.class, true);
+                p, "core_scheduling", CoreScheduling.values(), true);
         return new CpusConfig(bootVcpus, max == null ? bootVcpus : max, topology, kvmHyperv,
                 maxPhysBits == null ? DEFAULT_MAX_PHYS_BITS : maxPhysBits, affinity, amx, nested,
                 coreScheduling == null ? CoreScheduling.VM : coreScheduling);
@@ -137,7 +146,7 @@ public record CpusConfig(
                 affinity,
                 features != null && features.bool(AMX, false),
                 f.bool(NESTED, true),
-                WireEnum.read(f, CORE_SCHEDULING, CoreScheduling.class, CoreScheduling.VM));
+                WireEnum.read(f, CORE_SCHEDULING, CoreScheduling.values(), CoreScheduling.VM));
     }
 
     /** This configuration as the API writes it. */

@@ -47,7 +47,8 @@ public record DebugConsoleConfig(ConsoleMode mode, String file, Integer iobase) 
                 throw ConfigException.invalid(Validator.CONSOLE_FILE_MISSING);
             }
         } else {
-            throw ConfigException.option("Error parsing --debug-console: invalid console mode given");
+            throw ConfigException.option(
+                    "Error parsing --debug-console: invalid console mode given");
         }
         Integer iobase = null;
         String port = p.get(IOBASE);
@@ -81,8 +82,7 @@ public record DebugConsoleConfig(ConsoleMode mode, String file, Integer iobase) 
     static DebugConsoleConfig fromJson(JsonFields f) {
         Long iobase = f.optUnsigned(IOBASE, UnsignedType.U16);
         return new DebugConsoleConfig(
-                WireEnum.fromJson(ConsoleMode.class,
-                        f.variant(MODE, WireEnum.jsonNames(ConsoleMode.class), null)),
+                WireEnum.read(f, MODE, ConsoleMode.values(), null),
                 f.optString(FILE),
                 iobase == null ? null : iobase.intValue());
     }

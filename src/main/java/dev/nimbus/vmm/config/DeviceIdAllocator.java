@@ -82,10 +82,18 @@ public final class DeviceIdAllocator {
         for (RateLimitGroupConfig g : c.rateLimitGroups()) {
             ids.add(g.id());
         }
-        c.disks().forEach(d -> add(ids, d.id()));
-        c.net().forEach(n -> add(ids, n.id()));
-        c.fs().forEach(f -> add(ids, f.id()));
-        c.pmem().forEach(p -> add(ids, p.id()));
+        for (DiskConfig d : c.disks()) {
+            add(ids, d.id());
+        }
+        for (NetConfig n : c.net()) {
+            add(ids, n.id());
+        }
+        for (FsConfig f : c.fs()) {
+            add(ids, f.id());
+        }
+        for (PmemConfig p : c.pmem()) {
+            add(ids, p.id());
+        }
         add(ids, c.rng().pci().id());
         add(ids, c.console().pci().id());
         if (c.balloon() != null) {
@@ -94,7 +102,9 @@ public final class DeviceIdAllocator {
         if (c.vsock() != null) {
             add(ids, c.vsock().id());
         }
-        c.memory().zones().forEach(z -> add(ids, z.id()));
+        for (MemoryZoneConfig z : c.memory().zones()) {
+            add(ids, z.id());
+        }
         return ids;
     }
 

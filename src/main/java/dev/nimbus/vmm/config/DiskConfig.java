@@ -133,9 +133,10 @@ public record DiskConfig(
         boolean backingFiles = p.toggle(BACKING_FILES, false);
         // A vhost-user disk has no image, so its format is never looked at.
         ImageType imageType = socket == null
-                ? WireEnum.option(p, IMAGE_TYPE, ImageType.class, true)
+                ? WireEnum.option(p, IMAGE_TYPE, ImageType.values(), true)
                 : ImageType.UNKNOWN;
-        LockGranularity lock = WireEnum.option(p, LOCK_GRANULARITY, LockGranularity.class, false);
+        LockGranularity lock =
+                WireEnum.option(p, LOCK_GRANULARITY, LockGranularity.values(), false);
         boolean sparse = p.toggle(SPARSE, true);
         PciCommon pci = PciCommon.parse(option);
         return new DiskConfig(pci, path, readonly, direct,
@@ -178,8 +179,8 @@ public record DiskConfig(
                 affinity,
                 f.bool(BACKING_FILES, false),
                 f.bool(SPARSE, true),
-                WireEnum.read(f, IMAGE_TYPE, ImageType.class, ImageType.UNKNOWN),
-                WireEnum.read(f, LOCK_GRANULARITY, LockGranularity.class,
+                WireEnum.read(f, IMAGE_TYPE, ImageType.values(), ImageType.UNKNOWN),
+                WireEnum.read(f, LOCK_GRANULARITY, LockGranularity.values(),
                         LockGranularity.BYTE_RANGE));
     }
 

@@ -108,7 +108,7 @@ public record MemoryConfig(
                 .parse(option);
         Long size = p.byteSize(SIZE);
         boolean mergeable = p.toggle(MERGEABLE, false);
-        HotplugMethod method = WireEnum.option(p, HOTPLUG_METHOD, HotplugMethod.class, true);
+        HotplugMethod method = WireEnum.option(p, HOTPLUG_METHOD, HotplugMethod.values(), true);
         Long hotplugSize = p.byteSize(HOTPLUG_SIZE);
         Long hotpluggedSize = p.byteSize(HOTPLUGGED_SIZE);
         boolean shared = p.toggle(SHARED, false);
@@ -130,7 +130,7 @@ public record MemoryConfig(
         return new MemoryConfig(
                 f.unsigned(SIZE, UnsignedType.U64),
                 f.bool(MERGEABLE, false),
-                WireEnum.read(f, HOTPLUG_METHOD, HotplugMethod.class, HotplugMethod.ACPI),
+                WireEnum.read(f, HOTPLUG_METHOD, HotplugMethod.values(), HotplugMethod.ACPI),
                 f.optUnsigned(HOTPLUG_SIZE, UnsignedType.U64),
                 f.optUnsigned(HOTPLUGGED_SIZE, UnsignedType.U64),
                 f.bool(SHARED, false),

@@ -4,7 +4,6 @@ import dev.nimbus.json.JsonException;
 import dev.nimbus.json.JsonFields;
 import dev.nimbus.json.JsonObject;
 import dev.nimbus.json.UnsignedType;
-import java.net.InetAddress;
 import java.util.List;
 
 /**
@@ -34,8 +33,8 @@ import java.util.List;
 public record NetConfig(
         PciCommon pci,
         String tap,
-        InetAddress ip,
-        InetAddress mask,
+        IpAddress ip,
+        IpAddress mask,
         MacAddress mac,
         MacAddress hostMac,
         Integer mtu,
@@ -119,11 +118,10 @@ public record NetConfig(
                 .add(PciCommon.KEYS_WITH_IOMMU)
                 .parse(option);
         String tap = p.get(TAP);
-        InetAddress ip = p.convert(IP, raw -> IpAddresses.parse(OptionParser.dequote(raw)));
-        InetAddress mask = p.convert(MASK, raw -> IpAddresses.parse(OptionParser.dequote(raw)));
-        MacAddress mac = p.convert(MAC, raw -> MacAddress.parse(OptionParser.dequote(raw)));
-        MacAddress hostMac = p.convert(HOST_MAC,
-                raw -> MacAddress.parse(OptionParser.dequote(raw)));
+        IpAddress ip = ip(p, IP);
+        IpAddress mask = ip(p, MASK);
+        MacAddress mac = mac(p, MAC);
+        MacAddress hostMac = mac(p, HOST_MAC);
         boolean tso = p.toggle(OFFLOAD_TSO, true);
         boolean ufo = p.toggle(OFFLOAD_UFO, true);
         boolean csum = p.toggle(OFFLOAD_CSUM, true);
@@ -132,7 +130,7 @@ public record NetConfig(
         Integer numQueues = p.unsignedInt(NUM_QUEUES, UnsignedType.USIZE_INT);
         boolean vhostUser = p.toggle(VHOST_USER, false);
         String socket = p.get(OPT_SOCKET);
-        VhostMode mode = WireEnum.option(p, VHOST_MODE, VhostMode.class, true);
+        VhostMode mode = WireEnum.option(p, VHOST_MODE, VhostMode.values(), true);
         List<Long> fdList = p.integerList(OPT_FD, UnsignedType.U32_INT);
         RateLimiterConfig limiter = RateLimiterConfig.parse(p);
         PciCommon pci = PciCommon.parse(option);
@@ -142,6 +140,30 @@ public record NetConfig(
                 vhostUser, socket, mode,
                 fdList == null ? List.of() : CpuAffinity.toInts(fdList),
                 limiter, tso, ufo, csum);
+    }
+
+    private static IpAddress ip(OptionParser p, String key) {
+        String raw = p.raw(key);
+        if (raw == null) {
+            return null;
+        }
+        IpAddress address = IpAddress.parse(OptionParser.dequote(raw));
+        if (address == null) {
+            throw p.conversionError(key, raw);
+        }
+        return address;
+    }
+
+    private static MacAddress mac(OptionParser p, String key) {
+        String raw = p.raw(key);
+        if (raw == null) {
+            return null;
+        }
+        MacAddress address = MacAddress.parse(OptionParser.dequote(raw));
+        if (address == null) {
+            throw p.conversionError(key, raw);
+        }
+        return address;
     }
 
     /**
@@ -165,7 +187,7 @@ public record NetConfig(
                 (int) f.unsigned(QUEUE_SIZE, UnsignedType.U16, DEFAULT_QUEUE_SIZE),
                 f.bool(VHOST_USER, false),
                 f.optString(VHOST_SOCKET),
-                WireEnum.read(f, VHOST_MODE, VhostMode.class, VhostMode.CLIENT),
+                WireEnum.read(f, VHOST_MODE, VhostMode.values(), VhostMode.CLIENT),
                 List.of(),
                 limiter == null ? null : RateLimiterConfig.fromJson(limiter),
                 f.bool(OFFLOAD_TSO, true),
@@ -173,12 +195,12 @@ public record NetConfig(
                 f.bool(OFFLOAD_CSUM, true));
     }
 
-    private static InetAddress ip(JsonFields f, String key) {
+    private static IpAddress ip(JsonFields f, String key) {
         String text = f.optString(key);
         if (text == null) {
             return null;
         }
-        InetAddress address = IpAddresses.parse(text);
+        IpAddress address = IpAddress.parse(text);
         if (address == null) {
             throw new JsonException("Invalid value at " + f.pathOf(key) + ": \"" + text
                     + "\" is not an IP address");
@@ -204,8 +226,8 @@ public record NetConfig(
         JsonObject.Builder b = JsonObject.builder();
         pci.toJson(b);
         b.putIfPresent(TAP, tap)
-                .putIfPresent(IP, ip == null ? null : IpAddresses.format(ip))
-                .putIfPresent(MASK, mask == null ? null : IpAddresses.format(mask))
+                .putIfPresent(IP, ip == null ? null : ip.toString())
+                .putIfPresent(MASK, mask == null ? null : mask.toString())
                 .putIfPresent(MAC, mac == null ? null : mac.toString())
                 .putIfPresent(HOST_MAC, hostMac == null ? null : hostMac.toString())
                 .putIfPresent(MTU, mtu)

@@ -149,7 +149,8 @@ public final class OptionParser {
 
     /** The toggle {@code key}, or null when unset or empty. */
     public Boolean toggle(String key) {
-        return convert(key, OptionParser::parseToggle);
+        String raw = raw(key);
+        return raw == null ? null : checked(key, raw, parseToggle(raw));
     }
 
     /** The toggle {@code key}, or {@code otherwise} when unset or empty. */
@@ -160,12 +161,14 @@ public final class OptionParser {
 
     /** The byte size {@code key} ({@code 512M}), or null when unset or empty. */
     public Long byteSize(String key) {
-        return convert(key, s -> parseByteSize(dequote(s)));
+        String raw = raw(key);
+        return raw == null ? null : checked(key, raw, parseByteSize(dequote(raw)));
     }
 
     /** The unsigned integer {@code key} of the given type, or null when unset or empty. */
     public Long unsigned(String key, UnsignedType type) {
-        return convert(key, s -> parseUnsigned(dequote(s), type));
+        String raw = raw(key);
+        return raw == null ? null : checked(key, raw, parseUnsigned(dequote(raw), type));
     }
 
     /** The unsigned integer {@code key} that fits an {@code int}, or null when unset or empty. */
@@ -176,7 +179,8 @@ public final class OptionParser {
 
     /** The integer list {@code key} ({@code [0,2,4-7]}), or null when unset or empty. */
     public List<Long> integerList(String key, UnsignedType type) {
-        return convert(key, s -> parseIntegerList(s, type));
+        String raw = raw(key);
+        return raw == null ? null : checked(key, raw, parseIntegerList(raw, type));
     }
 
     /**
@@ -184,19 +188,23 @@ public final class OptionParser {
      * null when unset or empty; {@code keyType} bounds the integer before each {@code @}.
      */
     public List<Tuple> tupleList(String key, UnsignedType keyType) {
-        return convert(key, s -> parseTupleList(s, keyType));
+        String raw = raw(key);
+        return raw == null ? null : checked(key, raw, parseTupleList(raw, keyType));
     }
 
     /** The string list {@code key} ({@code [a,b]}, brackets optional), or null when unset. */
     public List<String> stringList(String key) {
-        return convert(key, s -> {
-            String body = trimBrackets(s.strip());
-            try {
-                return splitCommas(body);
-            } catch (ConfigException e) {
-                return null;
-            }
-        });
+        String raw = raw(key);
+        if (raw == null) {
+            return null;
+        }
+        List<String> list;
+        try {
+            list = splitCommas(trimBrackets(raw.strip()));
+        } catch (ConfigException e) {
+            list = null;
+        }
+        return checked(key, raw, list);
     }
 
     /**
@@ -205,12 +213,29 @@ public final class OptionParser {
      */
     public <T> T convert(String key, Function<String, T> parse) {
         String raw = raw(key);
-        if (raw == null) {
-            return null;
+        return raw == null ? null : checked(key, raw, parse.apply(raw));
+    }
+
+    /**
+     * The raw value of {@code key}, quotes kept, for a conversion of the caller's own; null when
+     * unset or empty.
+     */
+    public String raw(String key) {
+        Entry entry = entries.get(key);
+        if (entry == null) {
+            throw new IllegalArgumentException("Key was not registered: " + key);
         }
-        T value = parse.apply(raw);
+        return entry.value == null || entry.value.isEmpty() ? null : entry.value;
+    }
+
+    /** The error for a value that does not convert: {@code Unable to convert x for key}. */
+    public ConfigException conversionError(String key, String raw) {
+        return error("Unable to convert " + raw + " for " + key);
+    }
+
+    private <T> T checked(String key, String raw, T value) {
         if (value == null) {
-            throw error("Unable to convert " + raw + " for " + key);
+            throw conversionError(key, raw);
         }
         return value;
     }
@@ -218,14 +243,6 @@ public final class OptionParser {
     /** An error in this option's context: {@code Error parsing --disk: detail}. */
     ConfigException error(String detail) {
         return ConfigException.option(context, detail);
-    }
-
-    private String raw(String key) {
-        Entry entry = entries.get(key);
-        if (entry == null) {
-            throw new IllegalArgumentException("Key was not registered: " + key);
-        }
-        return entry.value == null || entry.value.isEmpty() ? null : entry.value;
     }
 
     /** One {@code key@values} element of a tuple list. */

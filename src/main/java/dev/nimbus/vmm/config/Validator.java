@@ -16,7 +16,6 @@ import java.util.Set;
  * used twice answers HTTP 409; every other broken rule answers 400.
  */
 public final class Validator {
-    private static final System.Logger LOG = System.getLogger(Validator.class.getName());
 
     static final String CONSOLE_FILE_MISSING = "Path missing when using file console mode";
     static final String CONSOLE_SOCKET_MISSING = "Path missing when using socket console mode";
@@ -103,10 +102,10 @@ public final class Validator {
                     "Specifying a kernel is not supported when a firmware is provided");
         }
         if (p.cmdline() != null) {
-            LOG.log(Level.WARNING, "Ignoring cmdline parameter as firmware is the payload");
+            warn("Ignoring cmdline parameter as firmware is the payload");
         }
         if (p.initramfs() != null) {
-            LOG.log(Level.WARNING, "Ignoring initramfs parameter as firmware is the payload");
+            warn("Ignoring initramfs parameter as firmware is the payload");
         }
         return new PayloadConfig(null, null, null, p.firmware());
     }
@@ -123,7 +122,7 @@ public final class Validator {
             ttys.add("debug-console");
         }
         if (ttys.size() > 1) {
-            LOG.log(Level.WARNING, "Using TTY output for multiple consoles: " + ttys);
+            warn("Using TTY output for multiple consoles: " + ttys);
         }
         consoleTarget(config.console());
         consoleTarget(config.serial());
@@ -182,8 +181,7 @@ public final class Validator {
                     throw ConfigException.invalid(RATE_LIMITER_WITH_VHOST_USER);
                 }
             }
-            if (disk.rateLimitGroup() != null && config.rateLimitGroups().stream()
-                    .noneMatch(g -> g.id().equals(disk.rateLimitGroup()))) {
+            if (disk.rateLimitGroup() != null && !hasRateLimitGroup(disk.rateLimitGroup())) {
                 throw ConfigException.invalid(INVALID_RATE_LIMITER_GROUP);
             }
             pci(disk.pci());
@@ -209,6 +207,15 @@ public final class Validator {
             iommu |= disk.pci().iommu();
             identifier(disk.id());
         }
+    }
+
+    private boolean hasRateLimitGroup(String id) {
+        for (RateLimitGroupConfig group : config.rateLimitGroups()) {
+            if (group.id().equals(id)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void nets() {
@@ -460,6 +467,12 @@ public final class Validator {
             throw ConfigException.invalid("Platform `iommufd_fd=<fd>` requires `iommufd=on`");
         }
         iommu |= !p.iommuSegments().isEmpty();
+    }
+
+    // The logger is looked up only when there is something to say: finding the logging backend
+    // is a noticeable part of the first request's cost.
+    private static void warn(String message) {
+        System.getLogger(Validator.class.getName()).log(Level.WARNING, message);
     }
 
     /** Identifiers must be unique; a {@code __} prefix is kept for built-in devices. */

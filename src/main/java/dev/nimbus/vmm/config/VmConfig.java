@@ -10,7 +10,6 @@ import dev.nimbus.json.JsonValue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -205,52 +204,84 @@ public record VmConfig(
     }
 
     private static VmConfig fromJsonValue(JsonValue value) {
+        // Plain calls and loops rather than method references: this runs on the first API
+        // request of a booting VM, where each lambda's first use costs milliseconds.
         JsonFields f = JsonFields.of(value, "");
         for (String field : UNSUPPORTED) {
             JsonValue v = f.get(field);
-            if (v != null && !v.equals(JsonBoolean.FALSE)
-                    && !(v instanceof JsonArray a && a.elements().isEmpty())) {
+            boolean noEffect = v == null
+                    || (v instanceof JsonBoolean b && !b.value())
+                    || (v instanceof JsonArray a && a.elements().isEmpty());
+            if (!noEffect) {
                 throw new JsonException("Field " + field + " is not supported by Nimbus yet");
             }
         }
-        return builder()
-                .cpus(object(f, CPUS, CpusConfig::fromJson, CpusConfig.DEFAULT))
-                .memory(object(f, MEMORY, MemoryConfig::fromJson, MemoryConfig.DEFAULT))
-                .payload(object(f, PAYLOAD, PayloadConfig::fromJson, null))
-                .rateLimitGroups(list(f, RATE_LIMIT_GROUPS, RateLimitGroupConfig::fromJson))
-                .disks(list(f, DISKS, DiskConfig::fromJson))
-                .net(list(f, NET, NetConfig::fromJson))
-                .rng(object(f, RNG, RngConfig::fromJson, RngConfig.DEFAULT))
-                .balloon(object(f, BALLOON, BalloonConfig::fromJson, null))
-                .fs(list(f, FS, FsConfig::fromJson))
-                .pmem(list(f, PMEM, PmemConfig::fromJson))
-                .serial(object(f, SERIAL, ConsoleConfig::serialFromJson,
-                        ConsoleConfig.SERIAL_DEFAULT))
-                .console(object(f, CONSOLE, ConsoleConfig::consoleFromJson,
-                        ConsoleConfig.CONSOLE_DEFAULT))
-                .debugConsole(object(f, DEBUG_CONSOLE, DebugConsoleConfig::fromJson,
-                        DebugConsoleConfig.DEFAULT))
-                .vsock(object(f, VSOCK, VsockConfig::fromJson, null))
+        Builder b = builder();
+        JsonFields member = f.optObject(CPUS);
+        if (member != null) {
+            b.cpus(CpusConfig.fromJson(member));
+        }
+        if ((member = f.optObject(MEMORY)) != null) {
+            b.memory(MemoryConfig.fromJson(member));
+        }
+        if ((member = f.optObject(PAYLOAD)) != null) {
+            b.payload(PayloadConfig.fromJson(member));
+        }
+        List<RateLimitGroupConfig> groups = new ArrayList<>();
+        for (JsonFields element : f.objects(RATE_LIMIT_GROUPS)) {
+            groups.add(RateLimitGroupConfig.fromJson(element));
+        }
+        List<DiskConfig> diskList = new ArrayList<>();
+        for (JsonFields element : f.objects(DISKS)) {
+            diskList.add(DiskConfig.fromJson(element));
+        }
+        List<NetConfig> netList = new ArrayList<>();
+        for (JsonFields element : f.objects(NET)) {
+            netList.add(NetConfig.fromJson(element));
+        }
+        if ((member = f.optObject(RNG)) != null) {
+            b.rng(RngConfig.fromJson(member));
+        }
+        if ((member = f.optObject(BALLOON)) != null) {
+            b.balloon(BalloonConfig.fromJson(member));
+        }
+        List<FsConfig> fsList = new ArrayList<>();
+        for (JsonFields element : f.objects(FS)) {
+            fsList.add(FsConfig.fromJson(element));
+        }
+        List<PmemConfig> pmemList = new ArrayList<>();
+        for (JsonFields element : f.objects(PMEM)) {
+            pmemList.add(PmemConfig.fromJson(element));
+        }
+        if ((member = f.optObject(SERIAL)) != null) {
+            b.serial(ConsoleConfig.serialFromJson(member));
+        }
+        if ((member = f.optObject(CONSOLE)) != null) {
+            b.console(ConsoleConfig.consoleFromJson(member));
+        }
+        if ((member = f.optObject(DEBUG_CONSOLE)) != null) {
+            b.debugConsole(DebugConsoleConfig.fromJson(member));
+        }
+        if ((member = f.optObject(VSOCK)) != null) {
+            b.vsock(VsockConfig.fromJson(member));
+        }
+        List<PciSegmentConfig> segments = new ArrayList<>();
+        for (JsonFields element : f.objects(PCI_SEGMENTS)) {
+            segments.add(PciSegmentConfig.fromJson(element));
+        }
+        if ((member = f.optObject(PLATFORM)) != null) {
+            b.platform(PlatformConfig.fromJson(member));
+        }
+        return b.rateLimitGroups(groups)
+                .disks(diskList)
+                .net(netList)
+                .fs(fsList)
+                .pmem(pmemList)
                 .pvpanic(f.bool(PVPANIC, false))
                 .iommu(f.bool(IOMMU, false))
                 .watchdog(f.bool(WATCHDOG, false))
-                .pciSegments(list(f, PCI_SEGMENTS, PciSegmentConfig::fromJson))
-                .platform(object(f, PLATFORM, PlatformConfig::fromJson, null))
+                .pciSegments(segments)
                 .build();
-    }
-
-    private static <T> T object(JsonFields f, String key, Function<JsonFields, T> read,
-            T otherwise) {
-        JsonFields member = f.optObject(key);
-        return member == null ? otherwise : read.apply(member);
-    }
-
-    private static <T> List<T> list(JsonFields f, String key, Function<JsonFields, T> read) {
-        List<T> out = new ArrayList<>();
-        for (JsonFields element : f.objects(key)) {
-            out.add(read.apply(element));
-        }
-        return out;
     }
 
     /**
@@ -258,18 +289,41 @@ public record VmConfig(
      * optional parts and empty lists left out.
      */
     public JsonObject toJson() {
+        List<JsonValue> groupsJson = new ArrayList<>();
+        for (RateLimitGroupConfig g : rateLimitGroups) {
+            groupsJson.add(g.toJson());
+        }
+        List<JsonValue> disksJson = new ArrayList<>();
+        for (DiskConfig d : disks) {
+            disksJson.add(d.toJson());
+        }
+        List<JsonValue> netJson = new ArrayList<>();
+        for (NetConfig n : net) {
+            netJson.add(n.toJson());
+        }
+        List<JsonValue> fsJson = new ArrayList<>();
+        for (FsConfig share : fs) {
+            fsJson.add(share.toJson());
+        }
+        List<JsonValue> pmemJson = new ArrayList<>();
+        for (PmemConfig p : pmem) {
+            pmemJson.add(p.toJson());
+        }
+        List<JsonValue> segmentsJson = new ArrayList<>();
+        for (PciSegmentConfig s : pciSegments) {
+            segmentsJson.add(s.toJson());
+        }
         return JsonObject.builder()
                 .put(CPUS, cpus.toJson())
                 .put(MEMORY, memory.toJson())
                 .putIfPresent(PAYLOAD, payload == null ? null : payload.toJson())
-                .putIfNotEmpty(RATE_LIMIT_GROUPS, json(rateLimitGroups,
-                        RateLimitGroupConfig::toJson))
-                .putIfNotEmpty(DISKS, json(disks, DiskConfig::toJson))
-                .putIfNotEmpty(NET, json(net, NetConfig::toJson))
+                .putIfNotEmpty(RATE_LIMIT_GROUPS, groupsJson)
+                .putIfNotEmpty(DISKS, disksJson)
+                .putIfNotEmpty(NET, netJson)
                 .put(RNG, rng.toJson())
                 .putIfPresent(BALLOON, balloon == null ? null : balloon.toJson())
-                .putIfNotEmpty(FS, json(fs, FsConfig::toJson))
-                .putIfNotEmpty(PMEM, json(pmem, PmemConfig::toJson))
+                .putIfNotEmpty(FS, fsJson)
+                .putIfNotEmpty(PMEM, pmemJson)
                 .put(SERIAL, serial.serialToJson())
                 .put(CONSOLE, console.consoleToJson())
                 .put(DEBUG_CONSOLE, debugConsole.toJson())
@@ -277,18 +331,10 @@ public record VmConfig(
                 .put(PVPANIC, pvpanic)
                 .put(IOMMU, iommu)
                 .put(WATCHDOG, watchdog)
-                .putIfNotEmpty(PCI_SEGMENTS, json(pciSegments, PciSegmentConfig::toJson))
+                .putIfNotEmpty(PCI_SEGMENTS, segmentsJson)
                 .putIfPresent(PLATFORM, platform == null ? null : platform.toJson())
                 .put(LANDLOCK_ENABLE, false)
                 .build();
-    }
-
-    private static <T> List<JsonValue> json(List<T> items, Function<T, JsonObject> write) {
-        List<JsonValue> out = new ArrayList<>(items.size());
-        for (T item : items) {
-            out.add(write.apply(item));
-        }
-        return out;
     }
 
     /** Assembles a {@link VmConfig}; every part starts at the default. */

@@ -4,7 +4,11 @@ import dev.nimbus.json.JsonFields;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Lookups shared by the small enums that have an API spelling and a command-line spelling. */
+/**
+ * Lookups shared by the small enums that have an API spelling and a command-line spelling. They
+ * take the enum's {@code values()} array rather than its class, so that no reflection runs while
+ * the first request is read.
+ */
 final class WireEnum {
     private WireEnum() {}
 
@@ -16,46 +20,43 @@ final class WireEnum {
         String cliName();
     }
 
-    static <E extends Enum<E> & Named> List<String> jsonNames(Class<E> type) {
-        List<String> names = new ArrayList<>();
-        for (E e : type.getEnumConstants()) {
+    static List<String> jsonNames(Named[] constants) {
+        List<String> names = new ArrayList<>(constants.length);
+        for (Named e : constants) {
             names.add(e.jsonName());
         }
         return names;
     }
 
-    static <E extends Enum<E> & Named> E fromJson(Class<E> type, String name) {
-        for (E e : type.getEnumConstants()) {
+    /**
+     * The enum member {@code key} of {@code fields}, or {@code otherwise} when it is absent (a
+     * null {@code otherwise} makes the member required).
+     */
+    static <E extends Named> E read(JsonFields fields, String key, E[] constants, E otherwise) {
+        String name = fields.variant(
+                key, jsonNames(constants), otherwise == null ? null : otherwise.jsonName());
+        for (E e : constants) {
             if (e.jsonName().equals(name)) {
                 return e;
             }
         }
-        throw new IllegalArgumentException("Unknown " + type.getSimpleName() + ": " + name);
-    }
-
-    /** The enum member {@code key} of {@code fields}, or {@code otherwise} when it is absent. */
-    static <E extends Enum<E> & Named> E read(
-            JsonFields fields, String key, Class<E> type, E otherwise) {
-        String name = fields.variant(
-                key, jsonNames(type), otherwise == null ? null : otherwise.jsonName());
-        return fromJson(type, name);
+        throw new AssertionError("variant() returned an unknown name: " + name);
     }
 
     /** The enum option {@code key} spelled as on the command line, or null when unset. */
-    static <E extends Enum<E> & Named> E option(
-            OptionParser parser, String key, Class<E> type, boolean ignoreCase) {
-        return parser.convert(
-                key, raw -> fromCli(type, OptionParser.dequote(raw), ignoreCase));
-    }
-
-    /** The constant spelled {@code name} on the command line, or null. */
-    static <E extends Enum<E> & Named> E fromCli(Class<E> type, String name, boolean ignoreCase) {
-        for (E e : type.getEnumConstants()) {
+    static <E extends Named> E option(
+            OptionParser parser, String key, E[] constants, boolean ignoreCase) {
+        String raw = parser.raw(key);
+        if (raw == null) {
+            return null;
+        }
+        String name = OptionParser.dequote(raw);
+        for (E e : constants) {
             String cli = e.cliName();
             if (cli != null && (ignoreCase ? cli.equalsIgnoreCase(name) : cli.equals(name))) {
                 return e;
             }
         }
-        return null;
+        throw parser.conversionError(key, raw);
     }
 }

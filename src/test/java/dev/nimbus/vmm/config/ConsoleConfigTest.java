@@ -69,7 +69,8 @@ class ConsoleConfigTest {
 
     @Test
     void debugConsolePortMustBeHex() {
-        assertEquals("The IO port was not properly provided in hex or a `0x` prefix is missing: 233",
+        assertEquals(
+                "The IO port was not properly provided in hex or a `0x` prefix is missing: 233",
                 failure(() -> DebugConsoleConfig.parse("tty,iobase=233")).getMessage());
         assertEquals("The IO port was not properly provided in hex or a `0x` prefix is missing: "
                 + "0x10000", failure(() -> DebugConsoleConfig.parse("tty,iobase=0x10000"))

@@ -60,7 +60,8 @@ class CpusConfigTest {
 
     @Test
     void onlyAmxIsAFeature() {
-        assertEquals("Invalid feature in --cpus features list: avx512", error("features=[amx,avx512]"));
+        assertEquals("Invalid feature in --cpus features list: avx512",
+                error("features=[amx,avx512]"));
         assertEquals("Invalid feature in --cpus features list: ", error("features=[]"));
     }
 }

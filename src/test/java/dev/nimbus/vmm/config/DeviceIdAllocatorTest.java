@@ -36,8 +36,8 @@ class DeviceIdAllocatorTest {
 
     @Test
     void userNamesAreKeptAndSkipped() {
-        VmConfig c = config(List.of(DiskConfig.parse("path=/a"), DiskConfig.parse("path=/b,id=_disk1"),
-                DiskConfig.parse("path=/c")), List.of());
+        VmConfig c = config(List.of(DiskConfig.parse("path=/a"),
+                DiskConfig.parse("path=/b,id=_disk1"), DiskConfig.parse("path=/c")), List.of());
 
         VmConfig named = new DeviceIdAllocator(c).assignBootIds(c);
 

@@ -25,7 +25,8 @@ class DeviceOptionsTest {
 
     @Test
     void balloonReadsSizeAndToggles() {
-        assertEquals(new BalloonConfig(PciCommon.DEFAULT, 0, false, false), BalloonConfig.parse(""));
+        assertEquals(new BalloonConfig(PciCommon.DEFAULT, 0, false, false),
+                BalloonConfig.parse(""));
         assertEquals(new BalloonConfig(new PciCommon("b", false, 0, null), 1L << 30, true, true),
                 BalloonConfig.parse("size=1G,deflate_on_oom=on,free_page_reporting=on,id=b"));
         assertEquals("Error parsing --balloon: Unable to convert lots for size",
@@ -58,7 +59,8 @@ class DeviceOptionsTest {
                 PmemConfig.parse("file=/img"));
         assertEquals(new PmemConfig(new PciCommon("p0", true, 0, null), "/img", 128L << 20, true),
                 PmemConfig.parse("file=/img,size=128M,discard_writes=on,iommu=on,id=p0"));
-        assertEquals("Error parsing --pmem: file missing", error(() -> PmemConfig.parse("size=1M")));
+        assertEquals("Error parsing --pmem: file missing",
+                error(() -> PmemConfig.parse("size=1M")));
     }
 
     @Test

@@ -49,7 +49,8 @@ class ValidatorTest {
         assertEquals("Payload configuration is not bootable: No bootitem provided: neither "
                 + "firmware nor kernel", error(vm().payload(null)));
         assertEquals("Payload configuration is not bootable: No bootitem provided: neither "
-                + "firmware nor kernel", error(vm().payload(new PayloadConfig(null, "/i", "c", null))));
+                + "firmware nor kernel",
+                error(vm().payload(new PayloadConfig(null, "/i", "c", null))));
         ConfigException both = failure(vm().payload(new PayloadConfig("/k", null, null, "/fw")));
         assertEquals(List.of("Payload configuration is not bootable",
                 "Specifying a kernel is not supported when a firmware is provided"), both.chain());
@@ -81,7 +82,8 @@ class ValidatorTest {
                 error(vm().cpus(new CpusConfig(2, 1, 46))));
         assertEquals("Too many CPUs: specified 8193 but 8192 is the limit",
                 error(vm().cpus(new CpusConfig(1, 8193, 46))));
-        assertEquals("Boot CPUs (0) must be at least 1", error(vm().cpus(new CpusConfig(0, 0, 46))));
+        assertEquals("Boot CPUs (0) must be at least 1",
+                error(vm().cpus(new CpusConfig(0, 0, 46))));
         vm().cpus(new CpusConfig(1, 8192, 46)).build().validate();
     }
 
@@ -118,7 +120,8 @@ class ValidatorTest {
         assertEquals("Block queue size must be greater than 2: 2",
                 error(vm().disks(List.of(DiskConfig.parse("path=/i,queue_size=2")))));
         assertEquals("Device does not support being placed behind IOMMU",
-                error(shared().disks(List.of(DiskConfig.parse("vhost_user=on,socket=/s,iommu=on")))));
+                error(shared().disks(List.of(
+                        DiskConfig.parse("vhost_user=on,socket=/s,iommu=on")))));
         assertEquals("Block device serial length (21) exceeds maximum allowed length (20)",
                 error(vm().disks(List.of(DiskConfig.parse("path=/i,serial=" + "s".repeat(21))))));
         shared().disks(List.of(DiskConfig.parse("vhost_user=on,socket=/s"),

@@ -8,7 +8,6 @@ import dev.nimbus.json.JsonParser;
 import dev.nimbus.json.JsonWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -144,14 +143,15 @@ class VmConfigJsonTest {
         assertEquals(ConsoleConfig.of(ConsoleMode.OFF), c.serial());
         assertEquals(ConsoleConfig.of(ConsoleMode.OFF), c.console());
         assertEquals(new PmemConfig(PciCommon.DEFAULT,
-                "/opt/kata/share/kata-containers/kata-containers.img", null, true), c.pmem().get(0));
+                "/opt/kata/share/kata-containers/kata-containers.img", null, true),
+                c.pmem().get(0));
         assertEquals(new FsConfig(new PciCommon("fs0", false, 1, null), "kataShared",
                 "/run/vc/vm/7f3a9c/virtiofsd.sock", 1, 1024), c.fs().get(0));
         assertEquals(new VsockConfig(PciCommon.DEFAULT, 3, "/run/vc/vm/7f3a9c/clh.sock"),
                 c.vsock());
         assertEquals("blk0", c.disks().get(0).id());
         assertEquals(2, c.platform().numPciSegments());
-        assertEquals(InetAddress.getByName("192.168.249.1"), c.net().get(0).ip());
+        assertEquals(IpAddress.parse("192.168.249.1"), c.net().get(0).ip());
         c.validate();
     }
 
@@ -171,7 +171,8 @@ class VmConfigJsonTest {
     @Test
     void explicitNullsAndUnknownFieldsAreIgnored() {
         VmConfig c = VmConfig.fromJson("{\"payload\": {\"kernel\": \"/k\", \"igvm\": null},"
-                + "\"cpus\": null, \"balloon\": null, \"disks\": null, \"sgx_epc\": [{\"size\": 1}],"
+                + "\"cpus\": null, \"balloon\": null, \"disks\": null,"
+                + "\"sgx_epc\": [{\"size\": 1}],"
                 + "\"memory\": {\"size\": 1073741824, \"hotplug_size\": null, \"zones\": null,"
                 + " \"future_field\": {\"x\": 1}}, \"tpm\": null, \"devices\": [],"
                 + "\"landlock_enable\": false}");
