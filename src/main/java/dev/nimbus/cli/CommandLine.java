@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * The {@code cloud-hypervisor} command line as Nimbus reads it: which VM to build (if any) and how
@@ -286,6 +285,11 @@ public record CommandLine(
             return null;
         }
         String value = values.get(0);
+        if (value.indexOf('=') < 0) {
+            // Without '=' no key can be set, so the value is the path itself. Deciding that
+            // here skips an exception on what is the usual form.
+            return new Target.Path(value);
+        }
         OptionParser p = new OptionParser("Error parsing --api-socket").add("path", "fd");
         try {
             p.parse(value);
@@ -337,25 +341,42 @@ public record CommandLine(
 
     private static VmConfig vmConfig(Map<String, List<String>> given)
             throws CommandLineException {
+        // Loops rather than method references, and the reference order of parsing: disks first,
+        // cpus and memory last, so the same bad command line reports the same first error.
         try {
-            VmConfig.Builder b = VmConfig.builder()
-                    .disks(each(given, "disk", DiskConfig::parse))
-                    .net(each(given, "net", NetConfig::parse))
-                    .rng(RngConfig.parse(one(given, "rng")))
-                    .balloon(given.containsKey("balloon")
-                            ? BalloonConfig.parse(one(given, "balloon")) : null)
-                    .fs(each(given, "fs", FsConfig::parse))
-                    .pmem(each(given, "pmem", PmemConfig::parse))
-                    .console(ConsoleConfig.parseConsole(one(given, "console")))
-                    .serial(ConsoleConfig.parseSerial(one(given, "serial")))
-                    .debugConsole(DebugConsoleConfig.parse(one(given, "debug-console")))
-                    .vsock(given.containsKey("vsock")
-                            ? VsockConfig.parse(one(given, "vsock")) : null)
-                    .payload(new PayloadConfig(one(given, KERNEL), one(given, "initramfs"),
-                            one(given, "cmdline"), one(given, FIRMWARE)));
-            b.cpus(CpusConfig.parse(one(given, "cpus")))
-                    .memory(MemoryConfig.parse(one(given, "memory")));
-            return b.build().validate();
+            List<DiskConfig> disks = new ArrayList<>();
+            for (String value : values(given, "disk")) {
+                disks.add(DiskConfig.parse(value));
+            }
+            List<NetConfig> nets = new ArrayList<>();
+            for (String value : values(given, "net")) {
+                nets.add(NetConfig.parse(value));
+            }
+            RngConfig rng = RngConfig.parse(one(given, "rng"));
+            BalloonConfig balloon = given.containsKey("balloon")
+                    ? BalloonConfig.parse(one(given, "balloon")) : null;
+            List<FsConfig> fs = new ArrayList<>();
+            for (String value : values(given, "fs")) {
+                fs.add(FsConfig.parse(value));
+            }
+            List<PmemConfig> pmem = new ArrayList<>();
+            for (String value : values(given, "pmem")) {
+                pmem.add(PmemConfig.parse(value));
+            }
+            ConsoleConfig console = ConsoleConfig.parseConsole(one(given, "console"));
+            ConsoleConfig serial = ConsoleConfig.parseSerial(one(given, "serial"));
+            DebugConsoleConfig debugConsole = DebugConsoleConfig.parse(one(given, "debug-console"));
+            VsockConfig vsock = given.containsKey("vsock")
+                    ? VsockConfig.parse(one(given, "vsock")) : null;
+            PayloadConfig payload = new PayloadConfig(one(given, KERNEL), one(given, "initramfs"),
+                    one(given, "cmdline"), one(given, FIRMWARE));
+            CpusConfig cpus = CpusConfig.parse(one(given, "cpus"));
+            MemoryConfig memory = MemoryConfig.parse(one(given, "memory"));
+            return VmConfig.builder().disks(disks).net(nets).rng(rng).balloon(balloon).fs(fs)
+                    .pmem(pmem).console(console).serial(serial).debugConsole(debugConsole)
+                    .vsock(vsock).payload(payload).cpus(cpus).memory(memory)
+                    .build()
+                    .validate();
         } catch (ConfigException e) {
             throw new CommandLineException(e.kind() == ConfigException.Kind.VALIDATION
                     ? "Error validating configuration: " + e.getMessage()
@@ -363,12 +384,8 @@ public record CommandLine(
         }
     }
 
-    private static <T> List<T> each(Map<String, List<String>> given, String name,
-            Function<String, T> parse) {
-        List<T> out = new ArrayList<>();
-        for (String value : given.getOrDefault(name, List.of())) {
-            out.add(parse.apply(value));
-        }
-        return out;
+    private static List<String> values(Map<String, List<String>> given, String name) {
+        List<String> values = given.get(name);
+        return values == null ? List.of() : values;
     }
 }
