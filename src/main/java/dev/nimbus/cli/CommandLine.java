@@ -148,83 +148,11 @@ public record CommandLine(
      * @throws CommandLineException with one line for standard error
      */
     public static CommandLine parse(String... args) throws CommandLineException {
-        Map<String, List<String>> given = new HashMap<>();
-        int verbosity = 0;
-        boolean version = false;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (arg.startsWith("--") && arg.length() > 2) {
-                int eq = arg.indexOf('=');
-                String name = arg.substring(2, eq < 0 ? arg.length() : eq);
-                String inline = eq < 0 ? null : arg.substring(eq + 1);
-                Spec spec = SPECS.get(name);
-                if (spec == null) {
-                    throw new CommandLineException(NOT_SUPPORTED.contains(name)
-                            ? "--" + name + " is not supported by Nimbus yet"
-                            : "Unexpected argument '" + arg + "' found");
-                }
-                List<String> values = given.get(name);
-                if (values != null && spec.arity() != Arity.MANY) {
-                    throw new CommandLineException(
-                            "--" + name + " cannot be used multiple times");
-                }
-                if (values == null) {
-                    values = new ArrayList<>();
-                    given.put(name, values);
-                }
-                switch (spec.arity()) {
-                    case FLAG -> {
-                        if (inline != null) {
-                            throw new CommandLineException("Unexpected value '" + inline
-                                    + "' for --" + name + ", which takes none");
-                        }
-                        if (name.equals("help")) {
-                            return help(verbosity);
-                        }
-                        version |= name.equals("version");
-                    }
-                    case ONE -> {
-                        if (inline != null) {
-                            values.add(inline);
-                        } else if (i + 1 < args.length && isValue(args[i + 1])) {
-                            values.add(args[++i]);
-                        } else {
-                            throw missingValue(name);
-                        }
-                        if (name.equals("seccomp")) {
-                            seccomp(values.get(0));
-                        }
-                    }
-                    case MANY -> {
-                        if (inline != null) {
-                            values.add(inline);
-                        } else {
-                            int first = i + 1;
-                            while (i + 1 < args.length && isValue(args[i + 1])) {
-                                values.add(args[++i]);
-                            }
-                            if (i + 1 == first) {
-                                throw missingValue(name);
-                            }
-                        }
-                    }
-                }
-            } else if (arg.startsWith("-") && arg.length() > 1 && !arg.startsWith("--")) {
-                for (int c = 1; c < arg.length(); c++) {
-                    switch (arg.charAt(c)) {
-                        case 'v' -> verbosity++;
-                        case 'V' -> version = true;
-                        case 'h' -> {
-                            return help(verbosity);
-                        }
-                        default -> throw new CommandLineException(
-                                "Unexpected argument '-" + arg.charAt(c) + "' found");
-                    }
-                }
-            } else {
-                throw new CommandLineException("Unexpected argument '" + arg + "' found");
-            }
+        Scan scan = new Scan(args);
+        if (!scan.run()) {
+            return help(scan.verbosity);
         }
+        Map<String, List<String>> given = scan.given;
 
         boolean payload = given.containsKey(KERNEL) || given.containsKey(FIRMWARE);
         if (!payload) {
@@ -236,17 +164,115 @@ public record CommandLine(
             }
         }
         Seccomp seccomp = seccomp(one(given, "seccomp"));
-        if (version) {
+        if (scan.version) {
             return new CommandLine(Optional.empty(), Optional.empty(), Optional.empty(),
-                    verbosity, Optional.empty(), seccomp, false, true, false);
+                    scan.verbosity, Optional.empty(), seccomp, false, true, false);
         }
+
         Optional<Target> apiSocket = Optional.ofNullable(apiSocket(given.get("api-socket")));
         Optional<Target> eventMonitor = Optional.ofNullable(
                 eventMonitor(given.get("event-monitor")));
         Optional<VmConfig> vm = payload ? Optional.of(vmConfig(given)) : Optional.empty();
-        return new CommandLine(vm, apiSocket, eventMonitor, verbosity,
+        return new CommandLine(vm, apiSocket, eventMonitor, scan.verbosity,
                 Optional.ofNullable(one(given, "log-file")), seccomp,
                 given.containsKey("no-shutdown"), false, false);
+    }
+
+    /**
+     * One pass over the arguments that sorts them into options and values, the way the reference
+     * command line does before any value is interpreted.
+     */
+    private static final class Scan {
+        private final String[] args;
+        private final Map<String, List<String>> given = new HashMap<>();
+        private int next;
+        private int verbosity;
+        private boolean version;
+
+        Scan(String[] args) {
+            this.args = args;
+        }
+
+        /** Reads every argument; false when help was asked for, which ends the scan. */
+        boolean run() throws CommandLineException {
+            while (next < args.length) {
+                String arg = args[next++];
+                boolean goOn;
+                if (arg.startsWith("--") && arg.length() > 2) {
+                    goOn = longOption(arg);
+                } else if (arg.startsWith("-") && arg.length() > 1 && !arg.startsWith("--")) {
+                    goOn = shortFlags(arg);
+                } else {
+                    throw new CommandLineException("Unexpected argument '" + arg + "' found");
+                }
+                if (!goOn) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** {@code --name}, {@code --name value...} or {@code --name=value}. */
+        private boolean longOption(String arg) throws CommandLineException {
+            int eq = arg.indexOf('=');
+            String name = arg.substring(2, eq < 0 ? arg.length() : eq);
+            String inline = eq < 0 ? null : arg.substring(eq + 1);
+            Spec spec = SPECS.get(name);
+            if (spec == null) {
+                throw new CommandLineException(NOT_SUPPORTED.contains(name)
+                        ? "--" + name + " is not supported by Nimbus yet"
+                        : "Unexpected argument '" + arg + "' found");
+            }
+            List<String> values = given.get(name);
+            if (values != null && spec.arity() != Arity.MANY) {
+                throw new CommandLineException("--" + name + " cannot be used multiple times");
+            }
+            if (values == null) {
+                values = new ArrayList<>();
+                given.put(name, values);
+            }
+            if (spec.arity() == Arity.FLAG) {
+                if (inline != null) {
+                    throw new CommandLineException("Unexpected value '" + inline + "' for --"
+                            + name + ", which takes none");
+                }
+                version |= name.equals("version");
+                return !name.equals("help");
+            }
+            if (inline != null) {
+                values.add(inline);
+            } else {
+                int before = values.size();
+                while (next < args.length && isValue(args[next])
+                        && (values.size() == before || spec.arity() == Arity.MANY)) {
+                    values.add(args[next++]);
+                }
+                if (values.size() == before) {
+                    throw new CommandLineException(
+                            "A value is required for --" + name + " but none was supplied");
+                }
+            }
+            if (name.equals("seccomp")) {
+                seccomp(values.get(0));
+            }
+            return true;
+        }
+
+        /** A cluster of one-letter flags such as {@code -vvV}. */
+        private boolean shortFlags(String arg) throws CommandLineException {
+            for (int c = 1; c < arg.length(); c++) {
+                switch (arg.charAt(c)) {
+                    case 'v' -> verbosity++;
+                    case 'V' -> version = true;
+                    case 'h' -> {
+                        return false;
+                    }
+                    default -> throw new CommandLineException(
+                            "Unexpected argument '-" + arg.charAt(c) + "' found");
+                }
+            }
+            return true;
+        }
     }
 
     private static CommandLine help(int verbosity) {
@@ -257,11 +283,6 @@ public record CommandLine(
     /** Whether {@code arg} is a value rather than the next option. */
     private static boolean isValue(String arg) {
         return !arg.startsWith("-") || arg.equals("-");
-    }
-
-    private static CommandLineException missingValue(String name) {
-        return new CommandLineException(
-                "A value is required for --" + name + " but none was supplied");
     }
 
     private static String one(Map<String, List<String>> given, String name) {

@@ -193,6 +193,8 @@ class CommandLineTest {
         assertEquals("A value is required for --kernel but none was supplied", error("--kernel"));
         assertEquals("A value is required for --disk but none was supplied",
                 error("--kernel", "/k", "--disk", "--net", "tap=t"));
+        assertEquals("A value is required for --disk but none was supplied",
+                error("--kernel", "/k", "--disk", "path=/a", "--disk", "-v"));
         assertEquals("--kernel cannot be used multiple times",
                 error("--kernel", "/a", "--kernel", "/b"));
         assertEquals("--cpus cannot be used multiple times",
