@@ -121,6 +121,11 @@ class CommandLineTest {
                 parse("--api-socket=/run/b.sock").apiSocket().orElseThrow());
         assertEquals("Error parsing --api-socket: fd=x is not a file descriptor number",
                 error("--api-socket", "fd=x"));
+        // Keys that parsed before a bad one still count, as in the reference.
+        assertEquals(new CommandLine.Target.Path("/run/c.sock"),
+                parse("--api-socket", "path=/run/c.sock,mode=0600").apiSocket().orElseThrow());
+        assertEquals(new CommandLine.Target.Path("odd=name"),
+                parse("--api-socket", "odd=name").apiSocket().orElseThrow());
     }
 
     @Test

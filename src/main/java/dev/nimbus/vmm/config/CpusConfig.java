@@ -126,7 +126,7 @@ public record CpusConfig(
                 throw p.error("Unable to convert " + v + " for " + key);
             }
         }
-        return CpuAffinity.toInts(values);
+        return IntLists.toInts(values);
     }
 
     static CpusConfig fromJson(JsonFields f) {

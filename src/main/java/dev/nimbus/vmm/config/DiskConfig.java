@@ -152,7 +152,7 @@ public record DiskConfig(
                 throw p.error("Unable to convert " + v + " for " + QUEUE_AFFINITY);
             }
         }
-        return CpuAffinity.toInts(values);
+        return IntLists.toInts(values);
     }
 
     /** Reads a {@code DiskConfig} object, e.g. the body of {@code vm.add-disk}. */

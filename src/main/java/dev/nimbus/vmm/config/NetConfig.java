@@ -138,7 +138,7 @@ public record NetConfig(
                 numQueues == null ? DEFAULT_NUM_QUEUES : numQueues,
                 queueSize == null ? DEFAULT_QUEUE_SIZE : queueSize,
                 vhostUser, socket, mode,
-                fdList == null ? List.of() : CpuAffinity.toInts(fdList),
+                fdList == null ? List.of() : IntLists.toInts(fdList),
                 limiter, tso, ufo, csum);
     }
 
@@ -237,7 +237,7 @@ public record NetConfig(
                 .putIfPresent(VHOST_SOCKET, vhostSocket)
                 .put(VHOST_MODE, vhostMode.jsonName());
         if (!fds.isEmpty()) {
-            b.put(FDS, CpuAffinity.numbers(fds));
+            b.put(FDS, IntLists.toJson(fds));
         }
         return b.putIfPresent(RATE_LIMITER_CONFIG,
                         rateLimiterConfig == null ? null : rateLimiterConfig.toJson())

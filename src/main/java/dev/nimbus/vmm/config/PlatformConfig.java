@@ -73,7 +73,7 @@ public record PlatformConfig(
         String uuid = f.optString(SYSTEM_UUID);
         return new PlatformConfig(
                 (int) f.unsigned(NUM_PCI_SEGMENTS, UnsignedType.U16, DEFAULT_NUM_PCI_SEGMENTS),
-                CpuAffinity.toInts(f.unsignedList(IOMMU_SEGMENTS, UnsignedType.U16)),
+                IntLists.toInts(f.unsignedList(IOMMU_SEGMENTS, UnsignedType.U16)),
                 (int) f.unsigned(IOMMU_ADDRESS_WIDTH_BITS, UnsignedType.U8,
                         DEFAULT_IOMMU_ADDRESS_WIDTH_BITS),
                 serial != null ? serial : f.optString(SERIAL_NUMBER_ALIAS),
@@ -97,7 +97,7 @@ public record PlatformConfig(
         }
         JsonObject.Builder b = JsonObject.builder().put(NUM_PCI_SEGMENTS, numPciSegments);
         if (!iommuSegments.isEmpty()) {
-            b.put(IOMMU_SEGMENTS, CpuAffinity.numbers(iommuSegments));
+            b.put(IOMMU_SEGMENTS, IntLists.toJson(iommuSegments));
         }
         return b.put(IOMMU_ADDRESS_WIDTH_BITS, iommuAddressWidthBits)
                 .putIfPresent(SYSTEM_SERIAL_NUMBER, systemSerialNumber)

@@ -17,13 +17,13 @@ public record VirtQueueAffinity(int queueIndex, List<Integer> hostCpus) {
     static VirtQueueAffinity fromJson(JsonFields f) {
         return new VirtQueueAffinity(
                 (int) f.unsigned(QUEUE_INDEX, UnsignedType.U16),
-                CpuAffinity.toInts(f.requiredUnsignedList(HOST_CPUS, UnsignedType.USIZE_INT)));
+                IntLists.toInts(f.requiredUnsignedList(HOST_CPUS, UnsignedType.USIZE_INT)));
     }
 
     JsonObject toJson() {
         return JsonObject.builder()
                 .put(QUEUE_INDEX, queueIndex)
-                .put(HOST_CPUS, CpuAffinity.numbers(hostCpus))
+                .put(HOST_CPUS, IntLists.toJson(hostCpus))
                 .build();
     }
 }

@@ -51,6 +51,15 @@ class NetConfigTest {
     }
 
     @Test
+    void vhostUserDeviceNamesItsSocket() {
+        NetConfig n = NetConfig.parse("vhost_user=on,socket=/tmp/vu.sock,vhost_mode=client");
+
+        assertEquals(true, n.vhostUser());
+        assertEquals("/tmp/vu.sock", n.vhostSocket());
+        assertEquals(VhostMode.CLIENT, n.vhostMode());
+    }
+
+    @Test
     void acceptsIpv6Addresses() {
         NetConfig n = NetConfig.parse("ip=fd00::1,mask=ffff:ffff:ffff:ffff::");
 
