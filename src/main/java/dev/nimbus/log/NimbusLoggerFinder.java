@@ -11,7 +11,7 @@ import java.util.function.Supplier;
 public final class NimbusLoggerFinder extends System.LoggerFinder {
     @Override
     public Logger getLogger(String name, Module module) {
-        return new NimbusLogger(shorten(name));
+        return new NimbusLogger(shorten(name), name.startsWith("dev.nimbus."));
     }
 
     /** {@code dev.nimbus.devices.legacy.Serial16550} becomes {@code devices.legacy.Serial16550}. */
@@ -19,7 +19,8 @@ public final class NimbusLoggerFinder extends System.LoggerFinder {
         return name.startsWith("dev.nimbus.") ? name.substring("dev.nimbus.".length()) : name;
     }
 
-    private record NimbusLogger(String name) implements Logger {
+    /** A logger; the JDK's own ({@code own} false) speak only at WARNING and above. */
+    private record NimbusLogger(String name, boolean own) implements Logger {
         @Override
         public String getName() {
             return name;
@@ -27,19 +28,20 @@ public final class NimbusLoggerFinder extends System.LoggerFinder {
 
         @Override
         public boolean isLoggable(Level level) {
-            return Logging.enabled(level);
+            return Logging.enabled(level)
+                    && (own || level.getSeverity() >= Level.WARNING.getSeverity());
         }
 
         @Override
         public void log(Level level, ResourceBundle bundle, String msg, Throwable thrown) {
-            if (Logging.enabled(level)) {
+            if (isLoggable(level)) {
                 Logging.emit(level, name, String.valueOf(msg), thrown);
             }
         }
 
         @Override
         public void log(Level level, ResourceBundle bundle, String format, Object... params) {
-            if (Logging.enabled(level)) {
+            if (isLoggable(level)) {
                 String msg = params == null || params.length == 0
                         ? format
                         : java.text.MessageFormat.format(format, params);
@@ -49,7 +51,7 @@ public final class NimbusLoggerFinder extends System.LoggerFinder {
 
         @Override
         public void log(Level level, Supplier<String> msgSupplier) {
-            if (Logging.enabled(level)) {
+            if (isLoggable(level)) {
                 Logging.emit(level, name, msgSupplier.get(), null);
             }
         }

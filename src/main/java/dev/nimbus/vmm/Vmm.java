@@ -32,8 +32,15 @@ public final class Vmm {
             CompletableFuture<VmExitEvent> exit = new CompletableFuture<>();
             VmExitEvent event;
             try (VirtualMachine vm = VirtualMachine.create(hypervisor, config, exit::complete)) {
-                vm.start();
                 boots++;
+                if (boots == 1) {
+                    // Said once the VM is built, so that bad input gets its error alone.
+                    String warning = hypervisor.emulationWarning();
+                    if (warning != null) {
+                        LOG.log(Level.WARNING, warning);
+                    }
+                }
+                vm.start();
                 if (boots == 1) {
                     LOG.log(Level.INFO, "VM booted");
                 }
