@@ -1,0 +1,99 @@
+package dev.nimbus.vmm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nimbus.testkit.GuestKit;
+import dev.nimbus.testkit.KitReport;
+import dev.nimbus.testkit.NimbusProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalInt;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** How a guest ends: power-off, reset (boots again in the same process), triple fault. */
+class LifecycleIT {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private static String kernel() {
+        return GuestKit.pvhGuest().toString();
+    }
+
+    @Test
+    void powerOffEndsTheProcessWithExitCodeZero() {
+        NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                "--cmdline", "kit.action=poweroff", "--serial", "tty", "--console", "off");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(r.report().done());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"reset", "i8042-reset"})
+    void resetBootsTheGuestAgainInTheSameProcess(String action) {
+        try (NimbusProcess p = NimbusProcess.start("--kernel", kernel(), "--cmdline",
+                "kit.action=" + action, "--serial", "tty", "--console", "off")) {
+            KitReport r = p.awaitReport(k -> k.lines("READY").size() >= 3, TIMEOUT);
+            assertTrue(r.lines("READY").size() >= 3, p.diagnostics());
+            assertTrue(p.isAlive(), "a reset must not end the VMM\n" + p.diagnostics());
+            // Each boot before the last saw the whole machine again and asked for the reset.
+            assertTrue(r.lines("DONE").size() >= 2, p.diagnostics());
+            assertTrue(r.lines("ACTION").stream().allMatch(l -> l.raw().contains("name=" + action)));
+        }
+    }
+
+    @Test
+    void tripleFaultEndsTheProcessWithOneClearMessage() {
+        NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                "--cmdline", "kit.action=triple-fault", "--serial", "tty", "--console", "off");
+        assertEquals(1, r.exitCode(), r.stderr());
+        assertTrue(Pattern.compile("nimbus: Guest triple fault \\(KVM_EXIT_SHUTDOWN\\) on vCPU 0"
+                + " at RIP 0x[0-9a-f]+").matcher(r.stderr()).find(), r.stderr());
+    }
+
+    @Test
+    void debugPortWritesAreLoggedWithTheTimeSinceStart() {
+        NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                "--cmdline", "kit.debugport=0x41 kit.action=poweroff", "--serial", "null",
+                "--console", "off");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(Pattern.compile("\\[Debug I/O port: Kernel code 0x41\\] \\d+\\.\\d{6} seconds")
+                .matcher(r.stderr()).find(), r.stderr());
+    }
+
+    @Test
+    void serialToAFileKeepsEveryLineAndStdoutStaysQuiet(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("serial.log");
+        NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                "--cmdline", "kit.action=poweroff", "--serial", "file=" + log, "--console", "off");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals("", r.stdout());
+        KitReport report = KitReport.parse(Files.readString(log));
+        assertTrue(report.ready() && report.done(), Files.readString(log));
+    }
+
+    @Test
+    void nullSerialDiscardsOutputButTheGuestStillRuns() {
+        NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                "--cmdline", "kit.action=poweroff", "--serial", "null", "--console", "off");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals("", r.stdout());
+    }
+
+    @Test
+    void aGuestThatNeverStopsKeepsRunningUntilKilled() {
+        try (NimbusProcess p = NimbusProcess.start("--kernel", kernel(), "--cmdline",
+                "kit.action=tick kit.tick_ms=10", "--serial", "tty", "--console", "off")) {
+            KitReport r = p.awaitReport(k -> k.ticks().size() >= 20, TIMEOUT);
+            assertTrue(r.ticks().size() >= 20, p.diagnostics());
+            OptionalInt code = p.awaitExit(Duration.ofMillis(200));
+            assertTrue(code.isEmpty());
+            assertNotEquals(0, p.pid());
+        }
+    }
+}
