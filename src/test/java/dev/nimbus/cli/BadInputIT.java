@@ -1,0 +1,96 @@
+package dev.nimbus.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.nimbus.testkit.GuestKit;
+import dev.nimbus.testkit.NimbusProcess;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every kind of bad input on the command line ends {@code bin/nimbus} with exit code 1 and one
+ * line on stderr that says what is wrong: never a stack trace, never a hang.
+ */
+class BadInputIT {
+    @TempDir
+    static Path dir;
+
+    static Path bigInitramfs;
+
+    @BeforeAll
+    static void files() throws IOException {
+        bigInitramfs = dir.resolve("big.img");
+        try (RandomAccessFile f = new RandomAccessFile(bigInitramfs.toFile(), "rw")) {
+            f.setLength(200L << 20); // sparse: 200 MiB that a 128 MiB guest cannot hold
+        }
+        Files.createDirectories(dir.resolve("a-directory"));
+        Files.writeString(dir.resolve("not-a-kernel"), "#!/bin/sh\necho I am no kernel\n");
+    }
+
+    static Stream<Arguments> cases() {
+        String k = GuestKit.pvhGuest().toString();
+        String big = bigInitramfs.toString();
+        String longCmdline = "a".repeat(70_000);
+        return Stream.of(
+                Arguments.of(List.of("--foo"), "nimbus: Unexpected argument '--foo' found"),
+                Arguments.of(List.of("--kernel"),
+                        "nimbus: A value is required for --kernel but none was supplied"),
+                Arguments.of(List.of("--kernel", k, "--cpus", "foo=1"),
+                        "nimbus: Error parsing --cpus: Unknown option: foo"),
+                Arguments.of(List.of("--kernel", k, "--cpus", "boot=x"),
+                        "nimbus: Error parsing --cpus: Unable to convert x for boot"),
+                Arguments.of(List.of("--kernel", k, "--cpus", "boot=2,max=1"),
+                        "nimbus: Error validating configuration: Max CPUs (1) lower than boot CPUs (2)"),
+                Arguments.of(List.of("--kernel", k, "--memory", "size=12Q"),
+                        "nimbus: Error parsing --memory: Unable to convert 12Q for size"),
+                Arguments.of(List.of("--kernel", k, "--serial", "bogus"),
+                        "nimbus: Error parsing --serial: Unknown option: bogus"),
+                Arguments.of(List.of("--kernel", "/nonexistent/vmlinux"),
+                        "nimbus: Kernel file not found: path=/nonexistent/vmlinux"),
+                Arguments.of(List.of("--kernel", dir.resolve("a-directory").toString()),
+                        "nimbus: Kernel file cannot be read: path=" + dir.resolve("a-directory")
+                                + " (Is a directory)"),
+                Arguments.of(List.of("--kernel", dir.resolve("not-a-kernel").toString()),
+                        "nimbus: Not an ELF or bzImage kernel: path=" + dir.resolve("not-a-kernel")),
+                Arguments.of(List.of("--kernel", k, "--initramfs", "/nonexistent/initrd"),
+                        "nimbus: Initramfs file not found: path=/nonexistent/initrd"),
+                Arguments.of(List.of("--kernel", k, "--initramfs", big, "--memory", "size=128M"),
+                        "nimbus: Too little memory for kernel and initramfs: kernel ends at 0x10b5a0,"
+                                + " initramfs_size=209715200 must end below 0x8000000"
+                                + " (ram_size=134217728)"),
+                Arguments.of(List.of("--kernel", k, "--memory", "size=1M"),
+                        "nimbus: Too little memory for kernel and initramfs: kernel needs"
+                                + " [0x100000, 0x106568), RAM below 3 GiB ends at 0x100000"
+                                + " (ram_size=1048576)"),
+                Arguments.of(List.of("--kernel", k, "--cmdline", longCmdline),
+                        "nimbus: Kernel command line too long: length=70000, the command line"
+                                + " area takes at most 65535"));
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("cases")
+    void badInputGetsOneClearLineAndExitCodeOne(List<String> args, String message) {
+        List<String> all = new ArrayList<>(args);
+        if (!args.contains("--serial") && !args.equals(List.of("--kernel"))) {
+            all.addAll(List.of("--serial", "null", "--console", "off"));
+        }
+        NimbusProcess.Result r = NimbusProcess.run(Duration.ofSeconds(30),
+                all.toArray(String[]::new));
+        assertEquals(1, r.exitCode(), r.stderr());
+        assertEquals(message, r.stderr().strip(), "stderr must be exactly the one error line");
+        assertFalse(r.stderr().contains("\tat "), "no stack trace");
+        assertEquals("", r.stdout());
+    }
+}
