@@ -33,7 +33,7 @@ package dev.nimbus.devices.virtio;
  * <p>{@link VirtioDeviceBase} implements the threading and activation bookkeeping; most devices
  * extend it and only write the request engine.
  */
-public interface VirtioDevice {
+public interface VirtioDevice extends AutoCloseable {
     /**
      * The device's id as Cloud Hypervisor names it: {@code __rng}, {@code __console},
      * {@code _disk0}, {@code _net1}, or the user's {@code id=}.
@@ -79,6 +79,7 @@ public interface VirtioDevice {
     void reset();
 
     /** Releases everything the device holds (files, eventfds); it is not used again. */
+    @Override
     default void close() {
         reset();
     }

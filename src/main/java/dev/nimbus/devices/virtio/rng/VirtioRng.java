@@ -34,6 +34,7 @@ public final class VirtioRng extends VirtioDeviceBase {
 
     private final String source;
     private final int fd;
+    private boolean closed;
 
     /** An rng device reading from {@code source}, which is opened now. */
     public VirtioRng(String source) throws SyscallException {
@@ -104,6 +105,12 @@ public final class VirtioRng extends VirtioDeviceBase {
     @Override
     public void close() {
         reset();
-        Linux.close(fd);
+        synchronized (this) {
+            // Closing twice could close an unrelated file that reused the number.
+            if (!closed) {
+                closed = true;
+                Linux.close(fd);
+            }
+        }
     }
 }
