@@ -27,7 +27,8 @@ class EventFdEpollTest {
 
     @Test
     void epollReportsWhichDescriptorBecameReadable() throws Exception {
-        try (Epoll epoll = Epoll.create(); EventFd a = EventFd.create(); EventFd b = EventFd.create();
+        try (Epoll epoll = Epoll.create(); EventFd a = EventFd.create();
+                EventFd b = EventFd.create();
                 Epoll.Events events = new Epoll.Events(4)) {
             epoll.add(a.fd(), Epoll.EPOLLIN, 11);
             epoll.add(b.fd(), Epoll.EPOLLIN, 22);

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
  */
 class VirtioPciEndToEndTest {
     /** A PciDevice seen through the segment's ECAM window and the MMIO bus, as a guest sees it. */
-    private record GuestView(Bus mmio, PciSegment segment, int slot, long bar0) implements PciDevice {
+    private record GuestView(Bus mmio, PciSegment segment, int slot, long bar0)
+            implements PciDevice {
         @Override
         public String id() {
             return "guest view";
