@@ -237,6 +237,16 @@ public final class PciSegment {
         return entry.device;
     }
 
+    /**
+     * Removes and closes every device but the host bridge, stopping their threads: call it when
+     * the VM stops, before guest memory is unmapped.
+     */
+    public synchronized void close() {
+        for (int slot = 0; slot < NUM_DEVICE_SLOTS; slot++) {
+            removeDevice(slot);
+        }
+    }
+
     /** The device in {@code slot}, or null. */
     public synchronized PciDevice device(int slot) {
         return slot >= 0 && slot < NUM_DEVICE_SLOTS && slots[slot] != null

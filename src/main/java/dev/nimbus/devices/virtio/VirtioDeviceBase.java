@@ -172,7 +172,10 @@ public abstract class VirtioDeviceBase implements VirtioDevice {
      */
     protected void onActivate(VirtioActivation activation) throws VirtioException {}
 
-    /** Called at the end of {@link #reset}, after the threads stopped. Default: nothing. */
+    /**
+     * Called at the end of {@link #reset}, after the threads stopped, with the device's lock
+     * held: drop per-activation state. Default: nothing.
+     */
     protected void onReset() {}
 
     /**

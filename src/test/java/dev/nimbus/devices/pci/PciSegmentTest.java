@@ -285,6 +285,19 @@ class PciSegmentTest {
     }
 
     @Test
+    void closeRemovesEveryDeviceButTheHostBridge() throws Exception {
+        TestDevice a = new TestDevice(new PciBar(0, 0x1000, false, false));
+        TestDevice b = new TestDevice(new PciBar(0, 0x1000, true, false));
+        segment.addDevice(a, OptionalInt.empty());
+        segment.addDevice(b, OptionalInt.of(9));
+        segment.close();
+        assertEquals("close", a.events.get(a.events.size() - 1));
+        assertEquals("close", b.events.get(b.events.size() - 1));
+        assertNull(segment.device(9));
+        assertEquals(0x0D57_8086L, cfgRead(0, 0, 4));
+    }
+
+    @Test
     void mechanismOneIsOnlyOnSegmentZero() {
         PciSegment other = new PciSegment(1, mmio, new BarAllocator(0xD000_0000L, 0xD100_0000L),
                 null);
