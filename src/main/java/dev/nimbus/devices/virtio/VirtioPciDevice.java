@@ -125,6 +125,8 @@ public final class VirtioPciDevice implements PciDevice {
 
     private final String id;
     private final VirtioDevice device;
+    // TODO: guest memory is fixed at construction; memory hot-plug (ACPI or virtio-mem) needs a
+    // way to hand devices the grown GuestMemory before queues may point into the new RAM.
     private final GuestMemory memory;
     private final Vm vm;
     private final PciConfigSpace config;
