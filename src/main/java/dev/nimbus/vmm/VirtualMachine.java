@@ -24,6 +24,12 @@ import dev.nimbus.devices.legacy.DebugPort;
 import dev.nimbus.devices.legacy.I8042;
 import dev.nimbus.devices.legacy.PortConsole;
 import dev.nimbus.devices.legacy.Serial16550;
+import dev.nimbus.devices.pci.GsiAllocator;
+import dev.nimbus.devices.pci.PciException;
+import dev.nimbus.devices.pci.PciSegment;
+import dev.nimbus.devices.virtio.VirtioPciDevice;
+import dev.nimbus.devices.virtio.console.VirtioConsole;
+import dev.nimbus.devices.virtio.rng.VirtioRng;
 import dev.nimbus.hypervisor.CpuidEntry;
 import dev.nimbus.hypervisor.Hypervisor;
 import dev.nimbus.hypervisor.HypervisorException;
@@ -42,6 +48,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.function.Consumer;
 
 /**
@@ -61,8 +68,10 @@ public final class VirtualMachine implements AutoCloseable {
     private final Bus pio = new Bus("port I/O");
     private final Bus mmio = new Bus("MMIO");
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private final GsiAllocator gsis = new GsiAllocator();
     private CpuManager cpus;
     private LoadedKernel kernel;
+    private PciSegment pci;
 
     private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory) {
         this.config = config;
@@ -124,11 +133,18 @@ public final class VirtualMachine implements AutoCloseable {
             }
         };
         addLegacyDevices(layout, control);
+        int physBits = guestPhysBits(hypervisor);
+        addPciDevices(layout, physBits);
 
         int bootVcpus = config.cpus().bootVcpus();
         int maxVcpus = config.cpus().maxVcpus();
         AcpiConfig acpi = AcpiConfig.builder(bootVcpus, maxVcpus)
                 .serialPort(config.serial().mode() != ConsoleMode.OFF)
+                .pciSegment(dev.nimbus.acpi.PciSegment.of(pci.id(),
+                        pci.mmio32Window().start(),
+                        pci.mmio32Window().end() - pci.mmio32Window().start(),
+                        pci.mmio64Window().start(),
+                        pci.mmio64Window().end() - pci.mmio64Window().start()))
                 .build();
         long rsdp = AcpiTables.write(memory, acpi);
 
@@ -168,6 +184,63 @@ public final class VirtualMachine implements AutoCloseable {
                 "firmware-debug");
         pio.register(PortConsole.FIRMWARE_DEBUG_PORT, 1, new PortConsole(firmwareOut),
                 "firmware-debug");
+    }
+
+    /**
+     * Guest physical address bits: the host's (CPUID 0x80000008), capped by
+     * {@code max_phys_bits}. The 64-bit PCI window ends below that limit.
+     */
+    private int guestPhysBits(Hypervisor hypervisor) throws VmmException {
+        int host = 36;
+        try {
+            for (CpuidEntry e : hypervisor.supportedCpuid()) {
+                if (e.function() == 0x8000_0008) {
+                    host = e.eax() & 0xFF;
+                }
+            }
+        } catch (HypervisorException e) {
+            throw new VmmException("Cannot read the host's CPUID", e);
+        }
+        return Math.min(host, config.cpus().maxPhysBits());
+    }
+
+    /**
+     * PCI segment 0 and the virtio devices on it. The 64-bit MMIO window runs from the end of
+     * RAM (never below 4 GiB) to the platform device area 1 MiB + 64 KiB under the top of the
+     * guest physical address space, as Cloud Hypervisor lays it out.
+     */
+    private void addPciDevices(RamLayout layout, int physBits) throws VmmException {
+        long mmio64Start = Math.max(layout.ramEnd(), 1L << 32);
+        long mmio64End = (1L << physBits) - (64L << 10) - (1L << 20);
+        pci = PciSegment.createDefault(mmio, mmio64Start, mmio64End);
+        resources.add(pci::close);
+        pio.register(PciSegment.PCI_CONFIG_IO_PORT, PciSegment.PCI_CONFIG_IO_PORT_SIZE,
+                pci.configIo(), "pci-config-io");
+        mmio.register(pci.ecamBase(), pci.ecamSize(), pci.configMmio(), "pci-ecam");
+        try {
+            if (config.console().mode() != ConsoleMode.OFF) {
+                ConsoleOutput out = open(config.console(), "console");
+                VirtioConsole console = new VirtioConsole(out);
+                addVirtio(console, config.console().pci());
+                Consoles.attachStdin(config.console(), console);
+            }
+            addVirtio(new VirtioRng(config.rng().src()), config.rng().pci());
+        } catch (SyscallException e) {
+            throw new VmmException("Cannot create a virtio device", e);
+        }
+    }
+
+    private void addVirtio(dev.nimbus.devices.virtio.VirtioDevice device,
+            dev.nimbus.vmm.config.PciCommon where) throws VmmException {
+        try {
+            VirtioPciDevice pciDevice = new VirtioPciDevice(device, memory, vm, gsis, true);
+            OptionalInt slot = where != null && where.pciDeviceId() != null
+                    ? OptionalInt.of(where.pciDeviceId())
+                    : OptionalInt.empty();
+            pci.addDevice(pciDevice, slot);
+        } catch (PciException | SyscallException e) {
+            throw new VmmException("Cannot add a PCI device", e);
+        }
     }
 
     private ConsoleOutput open(dev.nimbus.vmm.config.ConsoleConfig cfg, String name)
