@@ -79,7 +79,9 @@ final class CpuManager {
                     return;
                 }
             }
-        } catch (HypervisorException | RuntimeException e) {
+        } catch (Throwable e) {
+            // Anything at all (an Error included) ends the VM with a message: a vCPU thread
+            // that died silently would leave the VMM waiting for an exit that never comes.
             onExit.accept(new VmExitEvent.Fatal("vCPU " + vcpu.id() + " stopped: " + describe(e)));
         }
     }

@@ -105,4 +105,52 @@ class RealModeGuestIT {
             assertTrue(kvm.supportedCpuid().size() > 5);
         }
     }
+
+    /**
+     * Regression: an Error thrown on a vCPU thread (seen as NoClassDefFoundError when the jar
+     * was replaced under a running VMM) killed the thread silently and left the VMM waiting
+     * forever. It must end the VM with a fatal event instead.
+     */
+    @Test
+    void anErrorOnAVcpuThreadEndsTheVmInsteadOfHangingIt() throws Exception {
+        CompletableFuture<VmExitEvent> exit = new CompletableFuture<>();
+        try (Kvm kvm = Kvm.open();
+                Vm vm = kvm.createVm();
+                GuestMemory mem = GuestMemory.create(List.<long[]>of(new long[] {0, 1 << 20}), "test")) {
+            GuestRegion r = mem.regions().get(0);
+            vm.setUserMemoryRegion(0, r.gpa(), r.size(), r.hva());
+            mem.write(0x1000, CODE);
+            Bus pio = new Bus("pio");
+            pio.register(0x3f8, 8, new dev.nimbus.devices.BusDevice() {
+                @Override
+                public long read(long offset, int size) {
+                    return 0;
+                }
+
+                @Override
+                public void write(long offset, int size, long value) {
+                    throw new AssertionError("device bug");
+                }
+            }, "broken");
+            Vcpu vcpu = vm.createVcpu(0);
+            SpecialRegisters s = vcpu.getSregs();
+            Segment cs = s.cs;
+            s.cs = new Segment(0, cs.limit(), 0, cs.type(), cs.present(), cs.dpl(), cs.db(),
+                    cs.s(), cs.l(), cs.g(), cs.avl(), cs.unusable());
+            vcpu.setSregs(s);
+            StandardRegisters regs = new StandardRegisters();
+            regs.rip = 0x1000;
+            regs.rflags = 2;
+            vcpu.setRegs(regs);
+
+            CpuManager cpus = new CpuManager(vm, List.of(vcpu), new IoDispatcher(pio, new Bus("mmio")),
+                    exit::complete);
+            cpus.start();
+            VmExitEvent event = exit.get(10, TimeUnit.SECONDS);
+            cpus.stop();
+            vcpu.close();
+            VmExitEvent.Fatal fatal = assertInstanceOf(VmExitEvent.Fatal.class, event);
+            assertEquals("vCPU 0 stopped: device bug", fatal.message());
+        }
+    }
 }
