@@ -97,7 +97,7 @@ class LinuxEarlyBootIT {
                     assertEquals(0xA0000L, Long.parseLong(t.group(2), 16));
                 }
             }
-            assertTrue(tables.containsAll(List.of("RSDP", "XSDT", "FACP", "DSDT", "APIC")),
+            assertTrue(tables.containsAll(List.of("RSDP", "XSDT", "FACP", "DSDT", "APIC", "MCFG")),
                     "tables=" + tables + "\n" + why);
             assertFalse(log.contains("ACPI Error") || log.contains("ACPI BIOS Error")
                     || log.contains("ACPI Warning"), why);
