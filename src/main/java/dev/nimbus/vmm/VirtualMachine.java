@@ -2,6 +2,7 @@ package dev.nimbus.vmm;
 
 import dev.nimbus.acpi.AcpiConfig;
 import dev.nimbus.acpi.AcpiTables;
+import dev.nimbus.acpi.Ged;
 import dev.nimbus.arch.x86_64.BootException;
 import dev.nimbus.arch.x86_64.BootMsrs;
 import dev.nimbus.arch.x86_64.BootRequest;
@@ -9,6 +10,7 @@ import dev.nimbus.arch.x86_64.CpuTopology;
 import dev.nimbus.arch.x86_64.Cpuid;
 import dev.nimbus.arch.x86_64.FpuDefaults;
 import dev.nimbus.arch.x86_64.KernelLoader;
+import dev.nimbus.arch.x86_64.Layout;
 import dev.nimbus.arch.x86_64.Lapic;
 import dev.nimbus.arch.x86_64.LoadedKernel;
 import dev.nimbus.arch.x86_64.RamLayout;
@@ -17,6 +19,7 @@ import dev.nimbus.devices.Bus;
 import dev.nimbus.devices.ConsoleOutput;
 import dev.nimbus.devices.InterruptLine;
 import dev.nimbus.devices.VmControl;
+import dev.nimbus.devices.legacy.AcpiGenericEventDevice;
 import dev.nimbus.devices.legacy.AcpiPmTimer;
 import dev.nimbus.devices.legacy.AcpiPowerControl;
 import dev.nimbus.devices.legacy.Cmos;
@@ -42,6 +45,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -54,6 +58,12 @@ public final class VirtualMachine implements AutoCloseable {
 
     static final int SERIAL_PORT = 0x3F8;
     static final int SERIAL_IRQ = 4;
+    /** The GED's interrupt: the first legacy GSI after the serial port's. */
+    static final int GED_IRQ = 5;
+    /** CPUID leaf whose EAX[7:0] gives the host's physical address bits. */
+    private static final int CPUID_ADDRESS_SIZES = 0x80000008;
+    /** Device id of the 16550 in the device tree. */
+    static final String SERIAL_DEVICE_ID = "__serial";
 
     private final VmConfig config;
     private final Vm vm;
@@ -61,8 +71,10 @@ public final class VirtualMachine implements AutoCloseable {
     private final Bus pio = new Bus("port I/O");
     private final Bus mmio = new Bus("MMIO");
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private final DeviceTree deviceTree = new DeviceTree();
     private CpuManager cpus;
     private LoadedKernel kernel;
+    private AcpiGenericEventDevice ged;
 
     private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory) {
         this.config = config;
@@ -124,11 +136,13 @@ public final class VirtualMachine implements AutoCloseable {
             }
         };
         addLegacyDevices(layout, control);
+        long gedAddress = addGenericEventDevice(hypervisor);
 
         int bootVcpus = config.cpus().bootVcpus();
         int maxVcpus = config.cpus().maxVcpus();
         AcpiConfig acpi = AcpiConfig.builder(bootVcpus, maxVcpus)
                 .serialPort(config.serial().mode() != ConsoleMode.OFF)
+                .ged(Ged.of(gedAddress, GED_IRQ))
                 .build();
         long rsdp = AcpiTables.write(memory, acpi);
 
@@ -156,6 +170,7 @@ public final class VirtualMachine implements AutoCloseable {
             Serial16550 serial = new Serial16550(irq, out);
             pio.register(SERIAL_PORT, 8, serial, "serial");
             Consoles.attachStdin(config.serial(), serial);
+            deviceTree.add(DeviceTree.Node.of(SERIAL_DEVICE_ID));
         }
         pio.register(I8042.BASE, I8042.LENGTH, new I8042(control), "i8042");
         pio.register(Cmos.BASE, Cmos.LENGTH,
@@ -168,6 +183,31 @@ public final class VirtualMachine implements AutoCloseable {
                 "firmware-debug");
         pio.register(PortConsole.FIRMWARE_DEBUG_PORT, 1, new PortConsole(firmwareOut),
                 "firmware-debug");
+    }
+
+    /**
+     * The ACPI Generic Event Device, through which the VMM presses the power button: its
+     * register goes first in the platform device area at the top of the guest's physical
+     * address space. Returns the register's address.
+     */
+    private long addGenericEventDevice(Hypervisor hypervisor) throws VmmException {
+        int hostPhysBits;
+        try {
+            hostPhysBits = 0;
+            for (CpuidEntry e : hypervisor.supportedCpuid()) {
+                if (e.function() == CPUID_ADDRESS_SIZES) {
+                    hostPhysBits = e.eax() & 0xFF;
+                }
+            }
+        } catch (HypervisorException e) {
+            throw new VmmException("Cannot read the host's CPUID", e);
+        }
+        int physBits = Math.min(hostPhysBits == 0 ? 36 : hostPhysBits,
+                config.cpus().maxPhysBits());
+        long address = Layout.platformDeviceAreaStart(physBits);
+        ged = new AcpiGenericEventDevice(edgeLine(GED_IRQ));
+        mmio.register(address, AcpiGenericEventDevice.LENGTH, ged, "acpi-ged");
+        return address;
     }
 
     private ConsoleOutput open(dev.nimbus.vmm.config.ConsoleConfig cfg, String name)
@@ -279,6 +319,30 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (HypervisorException e) {
             throw new VmmException("Cannot resume the VM", e);
         }
+    }
+
+    /** Presses the power button: the GED interrupts the guest, whose ACPI sees PWRB notified. */
+    public void powerButton() {
+        ged.notifyEvents(Ged.POWER_BUTTON_CHANGED);
+    }
+
+    /** Injects a non-maskable interrupt into every vCPU. */
+    public void nmi() {
+        cpus.requestNmi();
+    }
+
+    /** The VM's devices by id, for {@code vm.info}. */
+    public DeviceTree deviceTree() {
+        return deviceTree;
+    }
+
+    /**
+     * Per-device counters for {@code vm.counters}: device id to counter name to value.
+     */
+    public Map<String, Map<String, Long>> counters() {
+        // TODO: block and net counters come with the virtio devices, which are not wired into
+        // the VM yet; until then the VM has nothing to count.
+        return Map.of();
     }
 
     public VmConfig config() {
