@@ -18,6 +18,16 @@ public final class ApiClient implements AutoCloseable {
         this.socket = socket;
     }
 
+    /** A client on an already connected socket. */
+    static ApiClient over(UnixSocket socket) {
+        return new ApiClient(socket);
+    }
+
+    /** Sends {@code bytes} as they are, {@code fds} riding on the first. */
+    void sendRaw(byte[] bytes, int[] fds) throws IOException {
+        socket.send(bytes, 0, bytes.length, fds);
+    }
+
     /** Connects to the API socket at {@code path}. */
     public static ApiClient connect(String path) throws SyscallException {
         return new ApiClient(UnixSocket.connect(path));

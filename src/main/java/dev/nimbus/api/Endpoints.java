@@ -325,7 +325,7 @@ public final class Endpoints {
                     break;
                 case "vm.add-generic-vhost-user":
                     f.string("socket");
-                    f.string("device_type");
+                    f.unsigned("device_type", UnsignedType.U32);
                     vmm.unsupported("Generic vhost-user", true, false);
                     break;
                 case "vm.resize-disk":
