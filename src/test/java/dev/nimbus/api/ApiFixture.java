@@ -78,10 +78,15 @@ final class ApiFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         vmm.requestExit();
-        assertTrue(vmm.awaitTermination(5000), "VMM loop did not end");
-        server.close();
-        loop.join(5000);
+        try {
+            assertTrue(vmm.awaitTermination(5000), "VMM loop did not end");
+            server.close();
+            loop.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("Interrupted while stopping the VMM", e);
+        }
     }
 }
