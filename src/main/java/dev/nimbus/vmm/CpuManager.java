@@ -11,6 +11,7 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.Consumer;
 
 /**
@@ -39,12 +40,15 @@ final class CpuManager {
     private boolean stopping;
     private int parked;
     private long clockAtPause;
+    /** Per vCPU (by list position): 1 while an NMI waits to be injected by its thread. */
+    private final AtomicIntegerArray nmiPending;
 
     CpuManager(Vm vm, List<Vcpu> vcpus, VcpuExitHandler io, Consumer<VmExitEvent> onExit) {
         this.vm = vm;
         this.vcpus = vcpus;
         this.io = io;
         this.onExit = onExit;
+        this.nmiPending = new AtomicIntegerArray(vcpus.size());
     }
 
     void start() {
@@ -61,6 +65,7 @@ final class CpuManager {
 
     private void runLoop(Vcpu vcpu) {
         vcpu.bindToCurrentThread();
+        int index = vcpus.indexOf(vcpu);
         try {
             while (true) {
                 VcpuExit exit = vcpu.run(io);
@@ -68,6 +73,11 @@ final class CpuManager {
                     // Clear the kick before looking at requests, so one made after this point
                     // still stops the next KVM_RUN.
                     vcpu.clearKick();
+                    if (nmiPending.getAndSet(index, 0) != 0) {
+                        // KVM_NMI queues the NMI for the next KVM_RUN; it must come from the
+                        // vCPU's own thread, which holds the vCPU while the guest runs.
+                        vcpu.nmi();
+                    }
                     if (!parkIfRequested()) {
                         return;
                     }
@@ -193,6 +203,17 @@ final class CpuManager {
             paused = false;
             lock.notifyAll();
         }
+    }
+
+    /**
+     * Injects an NMI into every vCPU: each thread is kicked out of KVM_RUN and queues it. A
+     * paused vCPU takes it when it resumes.
+     */
+    void requestNmi() {
+        for (int i = 0; i < vcpus.size(); i++) {
+            nmiPending.set(i, 1);
+        }
+        kickAll();
     }
 
     boolean isPaused() {

@@ -2,6 +2,7 @@ package dev.nimbus.vmm;
 
 import dev.nimbus.acpi.AcpiConfig;
 import dev.nimbus.acpi.AcpiTables;
+import dev.nimbus.acpi.Ged;
 import dev.nimbus.arch.x86_64.BootException;
 import dev.nimbus.arch.x86_64.BootMsrs;
 import dev.nimbus.arch.x86_64.BootRequest;
@@ -9,6 +10,7 @@ import dev.nimbus.arch.x86_64.CpuTopology;
 import dev.nimbus.arch.x86_64.Cpuid;
 import dev.nimbus.arch.x86_64.FpuDefaults;
 import dev.nimbus.arch.x86_64.KernelLoader;
+import dev.nimbus.arch.x86_64.Layout;
 import dev.nimbus.arch.x86_64.Lapic;
 import dev.nimbus.arch.x86_64.LoadedKernel;
 import dev.nimbus.arch.x86_64.RamLayout;
@@ -17,6 +19,7 @@ import dev.nimbus.devices.Bus;
 import dev.nimbus.devices.ConsoleOutput;
 import dev.nimbus.devices.InterruptLine;
 import dev.nimbus.devices.VmControl;
+import dev.nimbus.devices.legacy.AcpiGenericEventDevice;
 import dev.nimbus.devices.legacy.AcpiPmTimer;
 import dev.nimbus.devices.legacy.AcpiPowerControl;
 import dev.nimbus.devices.legacy.Cmos;
@@ -48,6 +51,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.function.Consumer;
 
@@ -61,6 +65,12 @@ public final class VirtualMachine implements AutoCloseable {
 
     static final int SERIAL_PORT = 0x3F8;
     static final int SERIAL_IRQ = 4;
+    /** The GED's interrupt: the first legacy GSI after the serial port's. */
+    static final int GED_IRQ = 5;
+    /** CPUID leaf whose EAX[7:0] gives the host's physical address bits. */
+    private static final int CPUID_ADDRESS_SIZES = 0x80000008;
+    /** Device id of the 16550 in the device tree. */
+    static final String SERIAL_DEVICE_ID = "__serial";
 
     private final VmConfig config;
     private final Vm vm;
@@ -69,9 +79,11 @@ public final class VirtualMachine implements AutoCloseable {
     private final Bus mmio = new Bus("MMIO");
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final GsiAllocator gsis = new GsiAllocator();
+    private final DeviceTree deviceTree = new DeviceTree();
     private CpuManager cpus;
     private LoadedKernel kernel;
     private PciSegment pci;
+    private AcpiGenericEventDevice ged;
 
     private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory) {
         this.config = config;
@@ -135,6 +147,7 @@ public final class VirtualMachine implements AutoCloseable {
         addLegacyDevices(layout, control);
         int physBits = guestPhysBits(hypervisor);
         addPciDevices(layout, physBits);
+        long gedAddress = addGenericEventDevice(physBits);
 
         int bootVcpus = config.cpus().bootVcpus();
         int maxVcpus = config.cpus().maxVcpus();
@@ -145,6 +158,7 @@ public final class VirtualMachine implements AutoCloseable {
                         pci.mmio32Window().end() - pci.mmio32Window().start(),
                         pci.mmio64Window().start(),
                         pci.mmio64Window().end() - pci.mmio64Window().start()))
+                .ged(Ged.of(gedAddress, GED_IRQ))
                 .build();
         long rsdp = AcpiTables.write(memory, acpi);
 
@@ -172,6 +186,7 @@ public final class VirtualMachine implements AutoCloseable {
             Serial16550 serial = new Serial16550(irq, out);
             pio.register(SERIAL_PORT, 8, serial, "serial");
             Consoles.attachStdin(config.serial(), serial);
+            deviceTree.add(DeviceTree.Node.of(SERIAL_DEVICE_ID));
         }
         pio.register(I8042.BASE, I8042.LENGTH, new I8042(control), "i8042");
         pio.register(Cmos.BASE, Cmos.LENGTH,
@@ -188,13 +203,14 @@ public final class VirtualMachine implements AutoCloseable {
 
     /**
      * Guest physical address bits: the host's (CPUID 0x80000008), capped by
-     * {@code max_phys_bits}. The 64-bit PCI window ends below that limit.
+     * {@code max_phys_bits}. The 64-bit PCI window and the platform device area sit below
+     * that limit.
      */
     private int guestPhysBits(Hypervisor hypervisor) throws VmmException {
         int host = 36;
         try {
             for (CpuidEntry e : hypervisor.supportedCpuid()) {
-                if (e.function() == 0x8000_0008) {
+                if (e.function() == CPUID_ADDRESS_SIZES) {
                     host = e.eax() & 0xFF;
                 }
             }
@@ -206,12 +222,12 @@ public final class VirtualMachine implements AutoCloseable {
 
     /**
      * PCI segment 0 and the virtio devices on it. The 64-bit MMIO window runs from the end of
-     * RAM (never below 4 GiB) to the platform device area 1 MiB + 64 KiB under the top of the
-     * guest physical address space, as Cloud Hypervisor lays it out.
+     * RAM (never below 4 GiB) to the platform device area near the top of the guest physical
+     * address space, as Cloud Hypervisor lays it out.
      */
     private void addPciDevices(RamLayout layout, int physBits) throws VmmException {
         long mmio64Start = Math.max(layout.ramEnd(), 1L << 32);
-        long mmio64End = (1L << physBits) - (64L << 10) - (1L << 20);
+        long mmio64End = Layout.platformDeviceAreaStart(physBits);
         pci = PciSegment.createDefault(mmio, mmio64Start, mmio64End);
         resources.add(pci::close);
         pio.register(PciSegment.PCI_CONFIG_IO_PORT, PciSegment.PCI_CONFIG_IO_PORT_SIZE,
@@ -237,10 +253,28 @@ public final class VirtualMachine implements AutoCloseable {
             OptionalInt slot = where != null && where.pciDeviceId() != null
                     ? OptionalInt.of(where.pciDeviceId())
                     : OptionalInt.empty();
-            pci.addDevice(pciDevice, slot);
+            int assigned = pci.addDevice(pciDevice, slot);
+            // As Cloud Hypervisor's device tree: the virtio device, and under it its PCI
+            // function named _virtio-pci-<id>.
+            String pciId = "_virtio-pci-" + device.id();
+            deviceTree.add(new DeviceTree.Node(device.id(), List.of(), null, List.of(pciId), null));
+            deviceTree.add(new DeviceTree.Node(pciId, List.of(), device.id(), List.of(),
+                    String.format("%04x:00:%02x.0", pci.id(), assigned)));
         } catch (PciException | SyscallException e) {
             throw new VmmException("Cannot add a PCI device", e);
         }
+    }
+
+    /**
+     * The ACPI Generic Event Device, through which the VMM presses the power button: its
+     * register goes first in the platform device area at the top of the guest's physical
+     * address space. Returns the register's address.
+     */
+    private long addGenericEventDevice(int physBits) {
+        long address = Layout.platformDeviceAreaStart(physBits);
+        ged = new AcpiGenericEventDevice(edgeLine(GED_IRQ));
+        mmio.register(address, AcpiGenericEventDevice.LENGTH, ged, "acpi-ged");
+        return address;
     }
 
     private ConsoleOutput open(dev.nimbus.vmm.config.ConsoleConfig cfg, String name)
@@ -352,6 +386,30 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (HypervisorException e) {
             throw new VmmException("Cannot resume the VM", e);
         }
+    }
+
+    /** Presses the power button: the GED interrupts the guest, whose ACPI sees PWRB notified. */
+    public void powerButton() {
+        ged.notifyEvents(Ged.POWER_BUTTON_CHANGED);
+    }
+
+    /** Injects a non-maskable interrupt into every vCPU. */
+    public void nmi() {
+        cpus.requestNmi();
+    }
+
+    /** The VM's devices by id, for {@code vm.info}. */
+    public DeviceTree deviceTree() {
+        return deviceTree;
+    }
+
+    /**
+     * Per-device counters for {@code vm.counters}: device id to counter name to value.
+     */
+    public Map<String, Map<String, Long>> counters() {
+        // TODO: block and net counters come with the virtio devices, which are not wired into
+        // the VM yet; until then the VM has nothing to count.
+        return Map.of();
     }
 
     public VmConfig config() {

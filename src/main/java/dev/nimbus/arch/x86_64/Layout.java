@@ -146,4 +146,20 @@ public final class Layout {
 
     /** Start of the RAM that does not fit below the 32-bit hole. */
     public static final long RAM_64BIT_START = 0x1_0000_0000L;
+
+    // ---- Top of the guest physical address space ----
+
+    /** Size of the platform device area: the ACPI GED and the hot-plug controllers. */
+    public static final long PLATFORM_DEVICE_AREA_SIZE = 1L << 20;
+
+    /** Room left unused between the platform device area and the end of the address space. */
+    public static final long PLATFORM_DEVICE_AREA_TOP_GAP = 64L << 10;
+
+    /**
+     * Start of the platform device area for a guest with {@code physBits} physical address
+     * bits: the last MiB below the top 64 KiB of what the guest can address.
+     */
+    public static long platformDeviceAreaStart(int physBits) {
+        return (1L << physBits) - PLATFORM_DEVICE_AREA_TOP_GAP - PLATFORM_DEVICE_AREA_SIZE;
+    }
 }

@@ -1,0 +1,74 @@
+package dev.nimbus.sys;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * File mode creation mask, descriptor flags and whole-file locks: the few {@code fcntl(2)}
+ * uses the VMM's process set-up needs.
+ *
+ * <p>Locks are open file description locks ({@code F_OFD_SETLK}): they belong to the open file,
+ * not the process, so a second open of the same file fails to lock it even within this process,
+ * and closing the descriptor releases the lock. {@code struct flock} on x86-64:
+ * <pre>
+ * struct flock { short l_type; short l_whence;   // 0, 2
+ *                off_t l_start; off_t l_len;     // 8, 16
+ *                pid_t l_pid; };                 // 24; 32 bytes
+ * </pre>
+ */
+public final class FileControl {
+    // arch/x86/entry/syscalls/syscall_64.tbl
+    static final int SYS_UMASK = 95;
+
+    // include/uapi/asm-generic/fcntl.h
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+    public static final int F_OFD_SETLK = 37;
+    public static final short F_WRLCK = 1;
+    public static final short SEEK_SET = 0;
+    public static final int O_TRUNC = 01000;
+
+    static final int SIZEOF_FLOCK = 32;
+
+    private FileControl() {}
+
+    /** Sets the file mode creation mask; returns the previous one. */
+    public static int umask(int mask) {
+        return (int) Linux.raw(SYS_UMASK, mask, 0, 0, 0, 0, 0);
+    }
+
+    /** Adds {@code O_NONBLOCK} to {@code fd}'s file status flags. */
+    public static void setNonBlocking(int fd) throws SyscallException {
+        long flags = Linux.call("fcntl F_GETFL", Linux.SYS_FCNTL, fd, F_GETFL, 0);
+        Linux.call("fcntl F_SETFL", Linux.SYS_FCNTL, fd, F_SETFL, flags | Linux.O_NONBLOCK);
+    }
+
+    /**
+     * Opens (creating it owner-only if needed) {@code path} and takes an exclusive lock on the
+     * whole file. Returns the descriptor, which holds the lock until it is closed; -1 when
+     * someone else holds a lock on it.
+     */
+    public static int tryLockExclusive(String path) throws SyscallException {
+        int fd = Linux.open(path, Linux.O_WRONLY | Linux.O_CREAT, 0600);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment lock = arena.allocate(SIZEOF_FLOCK, 8);
+            lock.set(JAVA_SHORT, 0, F_WRLCK);
+            lock.set(JAVA_SHORT, 2, SEEK_SET);
+            lock.set(JAVA_LONG, 8, 0L);
+            lock.set(JAVA_LONG, 16, 0L); // to the end of the file, whatever its size
+            long ret = Linux.raw(Linux.SYS_FCNTL, fd, F_OFD_SETLK, lock.address(), 0, 0, 0);
+            if (ret == -Errno.EAGAIN || ret == -Errno.EACCES) {
+                Linux.close(fd);
+                return -1;
+            }
+            if (ret < 0) {
+                Linux.close(fd);
+                throw new SyscallException("fcntl F_OFD_SETLK " + path, (int) -ret);
+            }
+            return fd;
+        }
+    }
+}
