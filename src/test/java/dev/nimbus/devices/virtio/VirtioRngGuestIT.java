@@ -223,10 +223,8 @@ class VirtioRngGuestIT {
 
     private static void enterFlatProtectedMode(Vcpu vcpu) throws Exception {
         SpecialRegisters s = vcpu.getSregs();
-        Segment code = new Segment(0, 0xFFFF_FFFF, 0x08, 0xB, true, 0, true, true, false, true,
-                false, false);
-        Segment data = new Segment(0, 0xFFFF_FFFF, 0x10, 0x3, true, 0, true, true, false, true,
-                false, false);
+        Segment code = new Segment(0, 0xFFFF_FFFF, 0x08, 0xB, 1, 0, 1, 1, 0, 1, 0, 0);
+        Segment data = new Segment(0, 0xFFFF_FFFF, 0x10, 0x3, 1, 0, 1, 1, 0, 1, 0, 0);
         s.cs = code;
         s.ds = data;
         s.es = data;
