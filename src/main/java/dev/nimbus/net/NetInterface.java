@@ -127,7 +127,8 @@ public final class NetInterface {
             return;
         }
         withIfreq(AF_INET, SIOCSIFFLAGS, "SIOCSIFFLAGS",
-                ifr -> ifr.set(JAVA_SHORT_UNALIGNED, Ifreq.OFFSETOF_IFR_FLAGS, (short) (flags | IFF_UP)));
+                ifr -> ifr.set(JAVA_SHORT_UNALIGNED, Ifreq.OFFSETOF_IFR_FLAGS,
+                        (short) (flags | IFF_UP)));
     }
 
     public int mtu() throws SyscallException {
@@ -214,7 +215,8 @@ public final class NetInterface {
     }
 
     private static void putSockaddrIn(MemorySegment ifr, IpAddress ip) {
-        ifr.set(JAVA_SHORT_UNALIGNED, Ifreq.OFFSETOF_IFR_ADDR + OFFSETOF_SIN_FAMILY, (short) AF_INET);
+        ifr.set(JAVA_SHORT_UNALIGNED, Ifreq.OFFSETOF_IFR_ADDR + OFFSETOF_SIN_FAMILY,
+                (short) AF_INET);
         MemorySegment.copy(ip.octets(), 0, ifr, JAVA_BYTE,
                 Ifreq.OFFSETOF_IFR_ADDR + OFFSETOF_SIN_ADDR, 4);
     }

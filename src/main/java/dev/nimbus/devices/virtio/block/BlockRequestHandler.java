@@ -208,8 +208,8 @@ final class BlockRequestHandler implements AutoCloseable {
             return complete(chain, VIRTIO_BLK_S_UNSUPP, 0);
         }
         long payload = readable - HEADER_SIZE;
-        if (writable != 1 || payload < DISCARD_SEGMENT_SIZE
-                || payload > (long) DISCARD_SEGMENT_SIZE * VirtioBlock.MAX_DISCARD_WRITE_ZEROES_SEG) {
+        long maxPayload = (long) DISCARD_SEGMENT_SIZE * VirtioBlock.MAX_DISCARD_WRITE_ZEROES_SEG;
+        if (writable != 1 || payload < DISCARD_SEGMENT_SIZE || payload > maxPayload) {
             fail(chain, "discard/write zeroes request needs one 16-byte segment: len=" + payload
                     + " writable=" + writable);
             return complete(chain, VIRTIO_BLK_S_IOERR, 0);

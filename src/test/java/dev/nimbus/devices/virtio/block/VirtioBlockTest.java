@@ -9,7 +9,6 @@ import static dev.nimbus.devices.virtio.block.BlockRequestHandler.VIRTIO_BLK_T_F
 import static dev.nimbus.devices.virtio.block.BlockRequestHandler.VIRTIO_BLK_T_IN;
 import static dev.nimbus.devices.virtio.block.BlockRequestHandler.VIRTIO_BLK_T_OUT;
 import static dev.nimbus.devices.virtio.block.BlockRequestHandler.VIRTIO_BLK_T_WRITE_ZEROES;
-import static dev.nimbus.devices.virtio.block.BlockRequestHandler.VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -335,7 +334,7 @@ class VirtioBlockTest extends VirtioDeviceContract {
             assertArrayEquals(new byte[MIB], fileBytes(img, 0, MIB));
             assertTrue(raw.allocatedBytes() >= before, "zeroing keeps the blocks");
             assertEquals(VIRTIO_BLK_S_OK, drv.discardOrZero(VIRTIO_BLK_T_WRITE_ZEROES, 4096,
-                    2048, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP).status());
+                    2048, BlockRequestHandler.VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP).status());
             assertArrayEquals(new byte[MIB], fileBytes(img, 2L * MIB, MIB));
             assertTrue(raw.allocatedBytes() <= before - MIB, "UNMAP punched a hole");
         }
@@ -370,7 +369,8 @@ class VirtioBlockTest extends VirtioDeviceContract {
     @Test
     void discardWithoutTheFeatureIsUnsupported() throws Exception {
         Path img = image(MIB);
-        try (VirtioBlock d = device(img, "sparse=off"); DeviceHarness h = new DeviceHarness(d, 16)) {
+        try (VirtioBlock d = device(img, "sparse=off");
+                DeviceHarness h = new DeviceHarness(d, 16)) {
             h.activate();
             BlockDriver drv = new BlockDriver(h, 0);
             assertEquals(VIRTIO_BLK_S_UNSUPP,
@@ -384,7 +384,8 @@ class VirtioBlockTest extends VirtioDeviceContract {
     @Test
     void aReadOnlyDiskRefusesEveryChangeWithIoerr() throws Exception {
         Path img = image(MIB);
-        try (VirtioBlock d = device(img, "readonly=on"); DeviceHarness h = new DeviceHarness(d, 16)) {
+        try (VirtioBlock d = device(img, "readonly=on");
+                DeviceHarness h = new DeviceHarness(d, 16)) {
             assertTrue(Virtio.has(d.deviceFeatures(), VirtioBlock.VIRTIO_BLK_F_RO));
             assertFalse(Virtio.has(d.deviceFeatures(), VirtioBlock.VIRTIO_BLK_F_DISCARD));
             assertTrue(d.image().readOnly());
@@ -620,7 +621,8 @@ class VirtioBlockTest extends VirtioDeviceContract {
     @Test
     void eachQueueHasItsOwnThreadAndServesRequests() throws Exception {
         Path img = image(MIB);
-        try (VirtioBlock d = device(img, "num_queues=2"); DeviceHarness h = new DeviceHarness(d, 16)) {
+        try (VirtioBlock d = device(img, "num_queues=2");
+                DeviceHarness h = new DeviceHarness(d, 16)) {
             assertTrue(Virtio.has(d.deviceFeatures(), VirtioBlock.VIRTIO_BLK_F_MQ));
             assertEquals(2, d.readConfig(VirtioBlockConfig.NUM_QUEUES, 2));
             assertArrayEquals(new int[] {16, 16}, d.queueMaxSizes());

@@ -85,7 +85,8 @@ class VirtioNetTest extends VirtioDeviceContract {
             assertFalse(Virtio.has(f, VirtioNet.VIRTIO_NET_F_MRG_RXBUF));
             assertEquals(17, d.configSize());
             assertEquals(0x12, d.readConfig(VirtioNet.CONFIG_MAC, 1));
-            assertEquals(0xbc9a78563412L, d.readConfig(VirtioNet.CONFIG_MAC, 8) & 0xFFFF_FFFF_FFFFL);
+            assertEquals(0xbc9a78563412L,
+                    d.readConfig(VirtioNet.CONFIG_MAC, 8) & 0xFFFF_FFFF_FFFFL);
             assertEquals(VirtioNet.VIRTIO_NET_S_LINK_UP, d.readConfig(VirtioNet.CONFIG_STATUS, 2));
             assertEquals(1, d.readConfig(VirtioNet.CONFIG_MAX_VIRTQUEUE_PAIRS, 2));
             assertEquals(1500, d.readConfig(VirtioNet.CONFIG_MTU, 2));
