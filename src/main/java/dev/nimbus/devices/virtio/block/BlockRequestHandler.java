@@ -141,7 +141,7 @@ final class BlockRequestHandler implements AutoCloseable {
             ioError(chain, "read", sector, len, ret);
             return complete(chain, VIRTIO_BLK_S_IOERR, 0);
         }
-        device.counterSink().read(len, (System.nanoTime() - start) / 1000);
+        device.counters().read(len, (System.nanoTime() - start) / 1000);
         return complete(chain, VIRTIO_BLK_S_OK, len);
     }
 
@@ -170,7 +170,7 @@ final class BlockRequestHandler implements AutoCloseable {
             ioError(chain, "write", sector, len, ret);
             return complete(chain, VIRTIO_BLK_S_IOERR, 0);
         }
-        device.counterSink().write(len, (System.nanoTime() - start) / 1000);
+        device.counters().write(len, (System.nanoTime() - start) / 1000);
         return complete(chain, VIRTIO_BLK_S_OK, 0);
     }
 
@@ -250,7 +250,7 @@ final class BlockRequestHandler implements AutoCloseable {
      * when not. The sector is unsigned and may be anything the guest wrote.
      */
     private boolean checkRange(DescriptorChain chain, long sector, long len) {
-        long capacity = device.capacity();
+        long capacity = device.capacitySectors();
         if (len % VirtioBlock.SECTOR_SIZE != 0) {
             fail(chain, "data length is not a whole number of sectors: len=" + len);
             return false;

@@ -347,14 +347,6 @@ public final class VirtioBlock extends VirtioDeviceBase {
         signalUsed(queue);
     }
 
-    long capacity() {
-        return capacitySectors;
-    }
-
-    BlockCounters counterSink() {
-        return counters;
-    }
-
     byte[] serialBytes() {
         return serial;
     }

@@ -321,11 +321,6 @@ final class NetQueuePair implements AutoCloseable {
                 + " stopped: %s", device.id(), backend.name(), pair, why));
     }
 
-    /** Whether a receive chain waits for a frame (for tests and diagnostics). */
-    boolean holdsReceiveBuffer() {
-        return pendingRx != null;
-    }
-
     @Override
     public void close() {
         epoll.close();

@@ -363,10 +363,6 @@ public final class VirtioNet extends VirtioDeviceBase {
         signalUsed(queue);
     }
 
-    NetQueuePair pair(int p) {
-        return queuePairs[p];
-    }
-
     @Override
     public void close() {
         reset();
