@@ -74,6 +74,11 @@ class BadInputIT {
                         "nimbus: Too little memory for kernel and initramfs: kernel needs"
                                 + " [0x100000, 0x106568), RAM below 3 GiB ends at 0x100000"
                                 + " (ram_size=1048576)"),
+                Arguments.of(List.of("--kernel", k, "--disk", "path=/nonexistent/disk.img"),
+                        "nimbus: Cannot open disk _disk0: open /nonexistent/disk.img failed:"
+                                + " ENOENT (No such file or directory)"),
+                Arguments.of(List.of("--kernel", k, "--vsock", "cid=3,socket=/tmp/nimbus-v.sock"),
+                        "nimbus: virtio-vsock (--vsock) is not supported by Nimbus yet"),
                 Arguments.of(List.of("--kernel", k, "--cmdline", longCmdline),
                         "nimbus: Kernel command line too long: length=70000, the command line"
                                 + " area takes at most 65535"));
