@@ -290,8 +290,10 @@ static void msix_program(struct kit_vdev *d, uint16_t entry, uint8_t vector)
 
 /*
  * MSI-X with one table entry for configuration changes (entry 0) and one per queue (entry
- * 1 + queue), each with its own IDT vector. Enabled with the function masked while the
- * entries are written, then unmasked. Returns 0 (the kit polls) when it cannot be done.
+ * 1 + queue), each with its own IDT vector. A table too small for that gets what Linux falls
+ * back to: all queues share entry 1, or with a single entry, everything shares entry 0.
+ * Enabled with the function masked while the entries are written, then unmasked. Returns 0
+ * (the kit polls) when it cannot be done.
  */
 static int setup_msix(struct kit_vdev *d, const struct kit_boot *boot)
 {
@@ -306,23 +308,35 @@ static int setup_msix(struct kit_vdev *d, const struct kit_boot *boot)
         uint32_t table = kit_pci_read(d->fn, d->msix_cap + PCI_MSIX_TABLE, 4);
         uint32_t bir = table & PCI_MSIX_BIR;
         d->msix_size = (flags & PCI_MSIX_FLAGS_QSIZE) + 1;
-        if (d->msix_size < 1 + d->nq)
-            why = "msix-table-too-small";
-        else if (!kit_pci_bar_reachable(d->fn, bir))
+        if (!kit_pci_bar_reachable(d->fn, bir))
             why = "msix-bar-unreachable";
         else if (!kit_irq_setup())
             why = "apic-unusable";
         else
             d->msix_table = d->fn->bar[bir].addr + (table & ~(uint32_t)PCI_MSIX_BIR);
     }
+    const char *mode = d->msix_size >= 1 + d->nq ? "per-queue"
+                       : d->msix_size >= 2 ? "shared" : "single";
     if (why == NULL) {
         d->config_idt_vector = kit_irq_alloc();
-        for (uint32_t i = 0; i < d->nq; i++)
-            d->q[i].idt_vector = kit_irq_alloc();
-        if (d->q[d->nq - 1].idt_vector == 0)
-            why = "out-of-vectors";
+        int per_queue = d->msix_size >= 1 + d->nq;
+        uint8_t shared = per_queue ? 0
+                         : d->msix_size >= 2 ? kit_irq_alloc() : d->config_idt_vector;
+        for (uint32_t i = 0; i < d->nq; i++) {
+            if (per_queue) {
+                d->q[i].msix_entry = (uint16_t)(1 + i);
+                d->q[i].idt_vector = kit_irq_alloc();
+            } else {
+                d->q[i].msix_entry = d->msix_size >= 2 ? 1 : 0;
+                d->q[i].idt_vector = shared;
+            }
+            if (d->q[i].idt_vector == 0)
+                why = "out-of-vectors";
+        }
     }
     if (why != NULL) {
+        for (uint32_t i = 0; i < d->nq; i++)
+            d->q[i].msix_entry = VIRTIO_MSI_NO_VECTOR;
         kit_line("VIRTIO-MSIX");
         kit_pci_bdf(d->fn);
         kit_cstr("type", type_name(d->type));
@@ -337,8 +351,8 @@ static int setup_msix(struct kit_vdev *d, const struct kit_boot *boot)
     kit_pci_write(d->fn, off, 2, flags | PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
     msix_program(d, 0, d->config_idt_vector);
     for (uint32_t i = 0; i < d->nq; i++) {
-        d->q[i].msix_entry = (uint16_t)(1 + i);
-        msix_program(d, d->q[i].msix_entry, d->q[i].idt_vector);
+        if (d->q[i].msix_entry != 0)
+            msix_program(d, d->q[i].msix_entry, d->q[i].idt_vector);
     }
     kit_pci_write(d->fn, off, 2, (flags | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL);
 
@@ -347,6 +361,7 @@ static int setup_msix(struct kit_vdev *d, const struct kit_boot *boot)
     kit_cstr("type", type_name(d->type));
     kit_bool("enabled", 1);
     kit_dec("table_size", d->msix_size);
+    kit_cstr("mode", mode);
     kit_hex("table", d->msix_table);
     kit_hex("apic_id", kit_irq_apic_id());
     kit_hex("config_vector", d->config_idt_vector);
