@@ -80,17 +80,25 @@
 #define RESET_TIMEOUT_MS 1000
 #define DEFAULT_TIMEOUT_MS 10000
 
-/* Memory the devices read and write: queues and buffers, below 4 GiB in both guests. */
-#define DMA_POOL_SIZE (256u << 10)
+/*
+ * Memory the devices read and write: queues and buffers, below 4 GiB in both guests. All four
+ * devices together take about 80 KiB.
+ */
+#define DMA_POOL_SIZE (128u << 10)
 static uint8_t dma_pool[DMA_POOL_SIZE] __attribute__((aligned(4096)));
 static uint32_t dma_used;
 
-/* Zeroed memory from the pool; NULL when it is spent. */
+/* Zeroed memory from the pool; the kit stops with an error when the pool is spent. */
 void *kit_dma_alloc(uint32_t size, uint32_t align)
 {
     uint32_t start = (dma_used + align - 1) & ~(align - 1);
-    if (start > DMA_POOL_SIZE || size > DMA_POOL_SIZE - start)
-        return NULL;
+    if (start > DMA_POOL_SIZE || size > DMA_POOL_SIZE - start) {
+        kit_error("kit-out-of-memory");
+        kit_dec("size", size);
+        kit_dec("used", dma_used);
+        kit_end();
+        kit_halt();
+    }
     dma_used = start + size;
     memset(dma_pool + start, 0, size);
     return dma_pool + start;
@@ -392,11 +400,6 @@ static int setup_queue(struct kit_vdev *d, struct kit_vq *q)
     q->size = pow2_floor(q->max < KIT_VQ_SIZE_MAX ? q->max : KIT_VQ_SIZE_MAX);
     /* One page: descriptors, then the available ring, then the used ring (alignment 2.7). */
     uint8_t *page = kit_dma_alloc(4096, 4096);
-    if (page == NULL) {
-        kit_virtio_error(d, "kit-out-of-memory");
-        kit_end();
-        return 0;
-    }
     q->desc = (volatile struct virtq_desc *)page;
     q->avail = (volatile struct virtq_avail *)(page + 16 * KIT_VQ_SIZE_MAX);
     q->used = (volatile struct virtq_used *)(page + 2048);

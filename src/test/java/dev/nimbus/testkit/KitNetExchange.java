@@ -25,6 +25,8 @@ public final class KitNetExchange implements AutoCloseable {
     public static final int HOST_FRAMES = 4;
     /** Host frames count from here, so they never look like the guest's. */
     public static final long HOST_SEQ_BASE = 1000;
+    private static final Duration SLICE = Duration.ofMillis(100);
+    private static final Duration STRAGGLERS = Duration.ofSeconds(5);
     private static final int[] HOST_PATTERN_LENGTHS = {0, 46, 700, KitFrame.MAX_PATTERN};
 
     private final TapNetwork network;
@@ -49,25 +51,37 @@ public final class KitNetExchange implements AutoCloseable {
     }
 
     /**
-     * Receives the guest's frames, waits (through {@code await}, a VMM's awaitReport) for
-     * KIT-VIRTIO-NET-LISTEN, then sends the host's frames.
+     * Receives the guest's frames until it says (in the report {@code await} reads, a VMM's
+     * awaitReport) that it listens, then sends the host's frames. Returns early, sending
+     * nothing, when the guest reports an error or finishes without listening.
      */
     public void run(BiFunction<Predicate<KitReport>, Duration, KitReport> await,
                     Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        fromGuest.addAll(socket.receive(GUEST_FRAMES, timeout));
-        KitReport r = await.apply(rep -> !rep.lines("VIRTIO-NET-LISTEN").isEmpty()
-                || !rep.errors().isEmpty(), Duration.ofNanos(Math.max(0,
-                deadline - System.nanoTime())));
-        if (r.lines("VIRTIO-NET-LISTEN").isEmpty()) {
+        KitReport r;
+        while (true) {
+            fromGuest.addAll(socket.receive(GUEST_FRAMES - fromGuest.size(), SLICE));
+            r = await.apply(rep -> true, Duration.ZERO);
+            if (listening(r) || !r.errors().isEmpty() || r.done()
+                    || System.nanoTime() > deadline) {
+                break;
+            }
+        }
+        if (!listening(r)) {
             return;
         }
+        // The guest sent all its frames before it listened; they are on their way.
+        fromGuest.addAll(socket.receive(GUEST_FRAMES - fromGuest.size(), STRAGGLERS));
         for (int i = 0; i < HOST_FRAMES; i++) {
             byte[] f = KitFrame.build(GUEST_MAC, network.peerMac(), HOST_SEQ_BASE + i,
                     HOST_PATTERN_LENGTHS[i % HOST_PATTERN_LENGTHS.length]);
             toGuest.add(f);
             socket.send(f);
         }
+    }
+
+    private static boolean listening(KitReport r) {
+        return !r.lines("VIRTIO-NET-LISTEN").isEmpty();
     }
 
     /** The guest's frames arrived whole, addressed as configured, as the guest reported them. */
