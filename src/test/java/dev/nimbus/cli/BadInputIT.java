@@ -67,12 +67,12 @@ class BadInputIT {
                 Arguments.of(List.of("--kernel", k, "--initramfs", "/nonexistent/initrd"),
                         "nimbus: Initramfs file not found: path=/nonexistent/initrd"),
                 Arguments.of(List.of("--kernel", k, "--initramfs", big, "--memory", "size=128M"),
-                        "nimbus: Too little memory for kernel and initramfs: kernel ends at 0x10b5a0,"
+                        "nimbus: Too little memory for kernel and initramfs: kernel ends at 0x138850,"
                                 + " initramfs_size=209715200 must end below 0x8000000"
                                 + " (ram_size=134217728)"),
                 Arguments.of(List.of("--kernel", k, "--memory", "size=1M"),
                         "nimbus: Too little memory for kernel and initramfs: kernel needs"
-                                + " [0x100000, 0x106568), RAM below 3 GiB ends at 0x100000"
+                                + " [0x100000, 0x10dee4), RAM below 3 GiB ends at 0x100000"
                                 + " (ram_size=1048576)"),
                 Arguments.of(List.of("--kernel", k, "--disk", "path=/nonexistent/disk.img"),
                         "nimbus: Cannot open disk _disk0: open /nonexistent/disk.img failed:"
