@@ -285,6 +285,21 @@ static void tick(const struct kit_boot *boot)
     }
 }
 
+/*
+ * Prints KIT-FLOOD lines as fast as the UART takes them, forever: for tests of a console that
+ * nobody reads. Each line carries a hexadecimal sequence number, so a reader sees what was lost.
+ */
+static void flood(void)
+{
+    action_line("flood", "uart");
+    kit_end();
+    for (uint32_t n = 1;; n++) {
+        kit_line("FLOOD");
+        kit_hex("n", n);
+        kit_end();
+    }
+}
+
 void kit_act(const struct kit_boot *boot)
 {
     const char *name = "halt";
@@ -302,6 +317,8 @@ void kit_act(const struct kit_boot *boot)
         triple_fault(boot);
     if (IS("tick"))
         tick(boot);
+    if (IS("flood"))
+        flood();
     if (IS("spin")) {
         action_line("spin", "loop");
         kit_end();

@@ -85,6 +85,54 @@ class LifecycleIT {
         assertEquals("", r.stdout());
     }
 
+    /**
+     * A serial console whose reader has stopped reading must not stall the vCPU: with the
+     * pipe to the reader full, the guest keeps running (vCPU 0 keeps using CPU time) and the
+     * lines nobody took are dropped rather than queued behind a blocked write.
+     */
+    @Test
+    void aConsoleNobodyReadsDoesNotStallTheGuest() throws Exception {
+        Process p = new ProcessBuilder(NimbusProcess.launcher().toString(), "--kernel", kernel(),
+                "--cmdline", "kit.action=flood", "--serial", "tty", "--console", "off")
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            java.io.InputStream in = p.getInputStream();
+            // Nobody reads: wait until the pipe to us is full (64 KiB on Linux, less page slack).
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (in.available() < 61440 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertTrue(in.available() >= 61440, "pipe never filled: " + in.available());
+            // Then Nimbus's own 64 KiB buffer fills too (the flood runs at some 10-30 KB/s
+            // under emulation); from here on every byte the guest prints has nowhere to go.
+            Thread.sleep(10_000);
+            long before = vcpuCpuTicks(p.pid());
+            Thread.sleep(3000);
+            long after = vcpuCpuTicks(p.pid());
+            assertTrue(after - before > 50, "vCPU 0 used " + (after - before)
+                    + " clock ticks in 3 s with its console blocked: it stalled");
+            assertTrue(p.isAlive());
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** User plus system CPU time of the thread named vcpu0, in clock ticks. */
+    private static long vcpuCpuTicks(long pid) throws java.io.IOException {
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
+            for (java.nio.file.Path t : tasks.toList()) {
+                if (java.nio.file.Files.readString(t.resolve("comm")).strip().equals("vcpu0")) {
+                    String stat = java.nio.file.Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                }
+            }
+        }
+        throw new AssertionError("no vcpu0 thread in process " + pid);
+    }
+
     @Test
     void aGuestThatNeverStopsKeepsRunningUntilKilled() {
         try (NimbusProcess p = NimbusProcess.start("--kernel", kernel(), "--cmdline",
