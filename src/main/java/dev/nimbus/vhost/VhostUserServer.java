@@ -114,8 +114,7 @@ public final class VhostUserServer implements AutoCloseable {
         } catch (VhostUserException e) {
             dropped.incrementAndGet();
             PEER_ERRORS.log(Level.WARNING, () -> engine.id() + ": dropped front-end connection "
-                    + n + ": " + e.getMessage()
-                    + (e.getCause() != null ? " (" + e.getCause().getMessage() + ")" : ""));
+                    + n + ": " + e.getMessage() + cause(e));
         } catch (RuntimeException e) {
             // A bug on our side: log it in full, and keep serving.
             dropped.incrementAndGet();
@@ -124,6 +123,13 @@ public final class VhostUserServer implements AutoCloseable {
             current = null;
             channel.close();
         }
+    }
+
+    /** The cause's message when the message does not already say it. */
+    private static String cause(Exception e) {
+        Throwable c = e.getCause();
+        return c == null || e.getMessage().contains(c.getMessage()) ? ""
+                : " (" + c.getMessage() + ")";
     }
 
     /** Stops serving: ends the current connection and the accept loop. */
