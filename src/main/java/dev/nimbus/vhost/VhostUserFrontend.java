@@ -54,11 +54,15 @@ public final class VhostUserFrontend implements VirtioDevice {
     private final long offeredFeatures;
     private final int[] queueSizes;
     private final byte[] config;
+    private final boolean localConfig;
     private CallRelay relay;
     private List<VirtioQueue> startedQueues = List.of();
 
-    private VhostUserFrontend(String id, int type, VhostUserChannel channel, long featureMask,
-            int numQueues, int queueSize, int configSize) throws VhostUserException {
+    private VhostUserFrontend(String id, int type, VhostUserChannel channel, Options o)
+            throws VhostUserException {
+        long featureMask = o.featureMask();
+        int numQueues = o.numQueues();
+        int queueSize = o.queueSize();
         this.id = id;
         this.type = type;
         this.channel = channel;
@@ -80,16 +84,36 @@ public final class VhostUserFrontend implements VirtioDevice {
             throw new VhostUserException("Back-end without multi-queue support, "
                     + numQueues + " queues wanted");
         }
-        this.offeredFeatures = backendFeatures & featureMask
-                & ~bit(VHOST_USER_F_PROTOCOL_FEATURES);
+        this.offeredFeatures = (backendFeatures & featureMask
+                & ~bit(VHOST_USER_F_PROTOCOL_FEATURES)) | o.extraFeatures();
         this.queueSizes = new int[numQueues];
         java.util.Arrays.fill(queueSizes, queueSize);
-        this.config = new byte[configSize];
-        if (configSize > 0 && (protocol & bit(VHOST_USER_PROTOCOL_F_CONFIG)) != 0) {
-            byte[] got = getConfig(0, configSize);
-            System.arraycopy(got, 0, config, 0, configSize);
+        if (o.localConfig() != null) {
+            this.config = o.localConfig().clone();
+            this.localConfig = true;
+        } else {
+            this.config = new byte[o.configSize()];
+            this.localConfig = false;
+            if (config.length > 0 && (protocol & bit(VHOST_USER_PROTOCOL_F_CONFIG)) != 0) {
+                byte[] got = getConfig(0, config.length);
+                System.arraycopy(got, 0, config, 0, config.length);
+            }
         }
     }
+
+    /**
+     * What the VMM asks of the back-end.
+     *
+     * @param featureMask the device features the VMM lets through to the guest
+     * @param extraFeatures device features the VMM implements itself (e.g. the MAC of a
+     *     network device whose configuration it keeps)
+     * @param numQueues queues the guest gets
+     * @param queueSize the largest size of each queue
+     * @param configSize bytes of configuration space to fetch from the back-end (GET_CONFIG)
+     * @param localConfig the configuration space the VMM serves itself instead, or null
+     */
+    public record Options(long featureMask, long extraFeatures, int numQueues, int queueSize,
+            int configSize, byte[] localConfig) {}
 
     /**
      * Connects to the back-end listening on {@code socketPath} (Nimbus's {@code vhost_mode=client},
@@ -98,13 +122,9 @@ public final class VhostUserFrontend implements VirtioDevice {
      *
      * @param id the device id ({@code _disk0}, {@code _net1})
      * @param type the virtio device type
-     * @param featureMask the device features the VMM lets through to the guest
-     * @param numQueues queues the guest gets
-     * @param queueSize the largest size of each queue
-     * @param configSize bytes of device configuration space to fetch with GET_CONFIG
      */
     public static VhostUserFrontend connect(String id, int type, String socketPath,
-            long featureMask, int numQueues, int queueSize, int configSize) throws IOException {
+            Options options) throws IOException {
         long deadline = System.nanoTime() + CONNECT_TIMEOUT_MILLIS * 1_000_000;
         UnixSocket socket;
         while (true) {
@@ -119,7 +139,14 @@ public final class VhostUserFrontend implements VirtioDevice {
                 sleep(50);
             }
         }
-        return handshake(id, type, socket, featureMask, numQueues, queueSize, configSize);
+        return handshake(id, type, socket, options);
+    }
+
+    /** {@link #connect(String, int, String, Options)} with the back-end's own configuration. */
+    public static VhostUserFrontend connect(String id, int type, String socketPath,
+            long featureMask, int numQueues, int queueSize, int configSize) throws IOException {
+        return connect(id, type, socketPath,
+                new Options(featureMask, 0, numQueues, queueSize, configSize, null));
     }
 
     /**
@@ -127,7 +154,7 @@ public final class VhostUserFrontend implements VirtioDevice {
      * {@code vhost_mode=server}; the back-end runs with {@code client=on}).
      */
     public static VhostUserFrontend accept(String id, int type, String socketPath,
-            long featureMask, int numQueues, int queueSize, int configSize) throws IOException {
+            Options options) throws IOException {
         Path p = Path.of(socketPath);
         if (Files.exists(p)) {
             Files.delete(p);
@@ -139,15 +166,14 @@ public final class VhostUserFrontend implements VirtioDevice {
         if (socket == null) {
             throw new IOException("No vhost-user back-end connected to socket=" + socketPath);
         }
-        return handshake(id, type, socket, featureMask, numQueues, queueSize, configSize);
+        return handshake(id, type, socket, options);
     }
 
     private static VhostUserFrontend handshake(String id, int type, UnixSocket socket,
-            long featureMask, int numQueues, int queueSize, int configSize) throws IOException {
+            Options options) throws IOException {
         VhostUserChannel channel = new VhostUserChannel(socket);
         try {
-            return new VhostUserFrontend(id, type, channel, featureMask, numQueues, queueSize,
-                    configSize);
+            return new VhostUserFrontend(id, type, channel, options);
         } catch (VhostUserException | RuntimeException e) {
             channel.close();
             throw new IOException("vhost-user handshake with the back-end of " + id
@@ -263,8 +289,12 @@ public final class VhostUserFrontend implements VirtioDevice {
 
     @Override
     public synchronized void writeConfig(int offset, int size, long value) {
-        if (offset < 0 || offset + size > config.length
-                || (protocolFeatures & bit(VHOST_USER_PROTOCOL_F_CONFIG)) == 0) {
+        if (offset < 0 || offset + size > config.length) {
+            return;
+        }
+        if (localConfig || (protocolFeatures & bit(VHOST_USER_PROTOCOL_F_CONFIG)) == 0) {
+            // TODO: the VMM-kept configuration of a network device has no writable field the
+            // drivers use; the back-end never sees such writes.
             return;
         }
         byte[] payload = new byte[CONFIG_HEADER_SIZE + size];
