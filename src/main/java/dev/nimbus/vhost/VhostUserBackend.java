@@ -461,8 +461,11 @@ public final class VhostUserBackend implements AutoCloseable {
         try {
             engine.activate(new VirtioActivation(memory.memory(), features, queues, interrupt));
         } catch (VirtioException e) {
-            throw new VhostUserException("Cannot start " + engine.id() + ": " + e.getMessage(),
-                    e);
+            // Rings start one by one; an engine that needs several (a network device's receive
+            // and transmit queue) refuses until the front-end has started them all.
+            LOG.log(Level.DEBUG, () -> engine.id() + ": not started with " + queues.size()
+                    + " rings yet: " + e.getMessage());
+            return;
         }
         engineActive = true;
         for (VirtioQueue q : queues) {
