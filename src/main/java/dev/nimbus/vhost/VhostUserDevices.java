@@ -17,6 +17,8 @@ import java.io.IOException;
 public final class VhostUserDevices {
     // struct virtio_blk_config up to write_zeroes_may_unmap and its padding (virtio 1.2, 5.2.4).
     static final int VIRTIO_BLK_CONFIG_SIZE = 60;
+    static final int VIRTIO_BLK_CONFIG_SEG_MAX = 12;
+    static final int VIRTIO_BLK_F_SEG_MAX = 2;
     // Network device feature bits and configuration (virtio 1.2, 5.1.3 and 5.1.4).
     static final int VIRTIO_NET_F_CSUM = 0;
     static final int VIRTIO_NET_F_GUEST_CSUM = 1;
@@ -70,8 +72,18 @@ public final class VhostUserDevices {
         VhostUserFrontend.Options o = new VhostUserFrontend.Options(
                 TRANSPORT_FEATURES | DEVICE_FEATURE_BITS, 0, disk.numQueues(), disk.queueSize(),
                 VIRTIO_BLK_CONFIG_SIZE, null);
-        return VhostUserFrontend.connect(disk.id(), Virtio.VIRTIO_ID_BLOCK, disk.vhostSocket(),
-                o);
+        VhostUserFrontend f = VhostUserFrontend.connect(disk.id(), Virtio.VIRTIO_ID_BLOCK,
+                disk.vhostSocket(), o);
+        // seg_max bounds the buffers of one request; a chain cannot be longer than the queue
+        // (virtio 1.2, 2.7.5.3.1), and the back-end chose seg_max for its own queue size.
+        if (Virtio.has(f.deviceFeatures(), VIRTIO_BLK_F_SEG_MAX)) {
+            long segMax = f.readConfig(VIRTIO_BLK_CONFIG_SEG_MAX, 4);
+            long bound = disk.queueSize() - 2;
+            if (segMax > bound) {
+                f.overrideConfig(VIRTIO_BLK_CONFIG_SEG_MAX, 4, bound);
+            }
+        }
+        return f;
     }
 
     /**

@@ -287,6 +287,16 @@ public final class VhostUserFrontend implements VirtioDevice {
         return v;
     }
 
+    /**
+     * Changes the cached configuration the guest reads, without telling the back-end: for
+     * fields the VMM must bound (a block device's seg_max by the queue size the VMM chose).
+     */
+    public synchronized void overrideConfig(int offset, int size, long value) {
+        for (int i = 0; i < size; i++) {
+            config[offset + i] = (byte) (value >>> (8 * i));
+        }
+    }
+
     @Override
     public synchronized void writeConfig(int offset, int size, long value) {
         if (offset < 0 || offset + size > config.length) {
