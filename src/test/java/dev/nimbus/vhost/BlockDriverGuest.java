@@ -27,8 +27,9 @@ import java.util.function.Function;
 /**
  * A tiny guest on real KVM that drives one virtio-blk request through the VMM's virtio-pci
  * transport, the way VirtioRngGuestIT drives the rng: it enables the PCI function and MSI-X,
- * negotiates VIRTIO_F_VERSION_1, sets up queue 0 (16 entries), notifies it and halts until the
- * MSI arrives, then powers off. The request (a header, one 512-byte data buffer and a status
+ * negotiates VIRTIO_F_VERSION_1, sets up queue 0 (16 entries), notifies it and halts until an
+ * MSI arrives, then powers off. A back-end may send an interrupt before the request is done
+ * (qemu-storage-daemon does when a ring starts), so the host then waits for the used index. The request (a header, one 512-byte data buffer and a status
  * byte) is in guest memory before the guest starts. Everything the guest touches goes through
  * the device under test: with a vhost-user front-end, the notify is a kick the back-end reads
  * straight from KVM's ioeventfd, and the MSI comes from the back-end's call.
@@ -148,6 +149,10 @@ final class BlockDriverGuest {
                 vcpu.kick();
                 t.join(5000);
                 vcpu.close();
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (mem.readShort(USED + 2) == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
             }
             Result result;
             synchronized (uart) {

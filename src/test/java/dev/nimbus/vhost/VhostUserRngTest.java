@@ -135,6 +135,39 @@ class VhostUserRngTest {
         }
     }
 
+    @Test
+    void frontendListensAndABackendInClientModeConnectsAndReconnects() throws Exception {
+        String socket = backend.socket() + ".server";
+        VhostUserServer client = VhostUserServer.connectTo(
+                new VirtioRng("__rng_client", VirtioRng.DEFAULT_SOURCE), socket);
+        Thread t = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                client.run();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            VhostUserFrontend.Options o = new VhostUserFrontend.Options(~0L, 0, 1, 256, 0,
+                    null);
+            for (int round = 1; round <= 2; round++) {
+                try (VhostUserFrontend frontend = VhostUserFrontend.accept("__rng",
+                        Virtio.VIRTIO_ID_RNG, socket, o); EventFd kick = EventFd.create()) {
+                    VirtqueueBuilder ring = activate(frontend, memory, kick,
+                            new RecordingInterrupt(), frontend.deviceFeatures());
+                    ring.add(ring.writable(64));
+                    kick.signal();
+                    assertEquals(1, ring.awaitUsed(1, TIMEOUT), "round " + round);
+                }
+            }
+            assertEquals(2, client.connections());
+        } finally {
+            client.close();
+            t.join(5000);
+            java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(socket));
+        }
+    }
+
     private static boolean allZero(byte[] b) {
         for (byte x : b) {
             if (x != 0) {
