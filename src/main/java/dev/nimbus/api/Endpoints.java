@@ -340,7 +340,7 @@ public final class Endpoints {
                     break;
                 case "vm.snapshot":
                     f.string("destination_url");
-                    vmm.unsupported("Snapshot", false, true);
+                    vmm.unsupportedLifecycle("Snapshot");
                     break;
                 case "vm.restore":
                     f.string("source_url");
@@ -422,6 +422,7 @@ public final class Endpoints {
             case NOT_FOUND -> HttpResponse.NOT_FOUND;
             case INVALID_CONFIG -> HttpResponse.BAD_REQUEST;
             case CONFLICT -> HttpResponse.CONFLICT;
+            case NOT_ALLOWED -> HttpResponse.METHOD_NOT_ALLOWED;
             case FAILED -> HttpResponse.INTERNAL_SERVER_ERROR;
         };
         List<String> chain = new ArrayList<>(e.chain().size() + 2);

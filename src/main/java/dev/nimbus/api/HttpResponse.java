@@ -16,6 +16,7 @@ public record HttpResponse(int status, byte[] body) {
     public static final int NO_CONTENT = 204;
     public static final int BAD_REQUEST = 400;
     public static final int NOT_FOUND = 404;
+    public static final int METHOD_NOT_ALLOWED = 405;
     public static final int CONFLICT = 409;
     public static final int TOO_MANY_REQUESTS = 429;
     public static final int INTERNAL_SERVER_ERROR = 500;

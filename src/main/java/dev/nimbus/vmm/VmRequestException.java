@@ -19,6 +19,8 @@ public final class VmRequestException extends Exception {
         INVALID_CONFIG,
         /** The configuration would use an identifier or path twice. */
         CONFLICT,
+        /** The VM exists but is not in a state that allows the request (not booted, not paused). */
+        NOT_ALLOWED,
         /** Anything else: the wrong state, a failed boot, something not supported. */
         FAILED
     }

@@ -279,12 +279,21 @@ public final class Vmm {
      */
     public void unsupported(String what, boolean needsConfig, boolean needsVm)
             throws VmRequestException {
-        call(Action.UNSUPPORTED, new Unsupported(what, needsConfig, needsVm));
+        call(Action.UNSUPPORTED, new Unsupported(what, needsConfig, needsVm, Kind.FAILED));
+    }
+
+    /**
+     * As {@link #unsupported(String, boolean, boolean)}, for a lifecycle request whose status
+     * codes the API document gives (snapshot, coredump): 404 without a VM, 405 when it is not
+     * booted.
+     */
+    public void unsupportedLifecycle(String what) throws VmRequestException {
+        call(Action.UNSUPPORTED, new Unsupported(what, true, true, Kind.NOT_ALLOWED));
     }
 
     private record Resize(Integer vcpus, Long ram, Long balloon) {}
 
-    private record Unsupported(String what, boolean needsConfig, boolean needsVm) {}
+    private record Unsupported(String what, boolean needsConfig, boolean needsVm, Kind notRunning) {}
 
     private Object call(Action action, Object argument) throws VmRequestException {
         Request r = new Request(action, argument);
@@ -524,9 +533,16 @@ public final class Vmm {
         return out;
     }
 
+    /**
+     * The booted VM. Without one, the status codes are those the API document gives for the
+     * lifecycle calls: 404 when no VM was created, 405 when it was created but is not booted.
+     */
     private VirtualMachine runningVm() throws VmRequestException {
+        if (config == null) {
+            throw new VmRequestException(Kind.NOT_FOUND, VmRequestException.VM_NOT_CREATED);
+        }
         if (vm == null) {
-            throw new VmRequestException(Kind.FAILED, VmRequestException.VM_NOT_RUNNING);
+            throw new VmRequestException(Kind.NOT_ALLOWED, VmRequestException.VM_NOT_RUNNING);
         }
         return vm;
     }
@@ -541,10 +557,7 @@ public final class Vmm {
 
     private void reboot() throws VmRequestException {
         events.event(VM_SOURCE, "rebooting");
-        if (vm == null) {
-            throw new VmRequestException(Kind.NOT_FOUND, VmRequestException.VM_NOT_CREATED);
-        }
-        VirtualMachine old = vm;
+        VirtualMachine old = runningVm();
         vm = null;
         old.close();
         state = VmState.CREATED;
@@ -585,7 +598,7 @@ public final class Vmm {
     }
 
     private VmRequestException invalidTransition(String what, String component, VmState to) {
-        return new VmRequestException(Kind.FAILED, what, component,
+        return new VmRequestException(Kind.NOT_ALLOWED, what, component,
                 "Invalid transition: InvalidStateTransition(" + state.apiName() + ", "
                         + to.apiName() + ")");
     }
@@ -711,8 +724,8 @@ public final class Vmm {
         if (u.needsConfig()) {
             requireConfig();
         }
-        if (u.needsVm()) {
-            runningVm();
+        if (u.needsVm() && vm == null) {
+            throw new VmRequestException(u.notRunning(), VmRequestException.VM_NOT_RUNNING);
         }
         throw new VmRequestException(Kind.FAILED, u.what() + " is not supported by Nimbus yet");
     }

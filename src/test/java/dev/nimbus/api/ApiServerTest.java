@@ -162,24 +162,25 @@ class ApiServerTest {
 
     @Test
     void lifecycleCallsWithoutAVmGetTheReferenceCodes() throws Exception {
-        assertError(call("PUT", "vm.pause", null), 500, "Error from API",
-                "The VM could not be paused", "VM is not running");
-        assertError(call("PUT", "vm.resume", null), 500, "Error from API",
-                "The VM could not resume", "VM is not running");
-        assertError(call("PUT", "vm.shutdown", null), 500, "Error from API",
-                "The VM could not shutdown", "VM is not running");
+        // The status codes the API document gives: 404 when no VM was created.
+        assertError(call("PUT", "vm.pause", null), 404, "Error from API",
+                "The VM could not be paused", "VM is not created");
+        assertError(call("PUT", "vm.resume", null), 404, "Error from API",
+                "The VM could not resume", "VM is not created");
+        assertError(call("PUT", "vm.shutdown", null), 404, "Error from API",
+                "The VM could not shutdown", "VM is not created");
         assertError(call("PUT", "vm.reboot", null), 404, "Error from API",
                 "The VM could not reboot", "VM is not created");
-        assertError(call("PUT", "vm.power-button", null), 500, "Error from API",
-                "Error triggering power button", "VM is not running");
-        assertError(call("PUT", "vm.nmi", null), 500, "Error from API", "Error triggering NMI",
-                "VM is not running");
+        assertError(call("PUT", "vm.power-button", null), 404, "Error from API",
+                "Error triggering power button", "VM is not created");
+        assertError(call("PUT", "vm.nmi", null), 404, "Error from API", "Error triggering NMI",
+                "VM is not created");
         assertError(call("PUT", "vm.boot", null), 404, "Error from API",
                 "The VM could not boot", "VM config is missing");
         assertError(call("GET", "vm.info", null), 404, "Error from API",
                 "The VM info is not available", "VM is not created");
-        assertError(call("GET", "vm.counters", null), 500, "Error from API",
-                "The VM info is not available", "VM is not running");
+        assertError(call("GET", "vm.counters", null), 404, "Error from API",
+                "The VM info is not available", "VM is not created");
         assertError(call("PUT", "vm.add-disk", "{\"path\":\"/tmp/x.img\"}"), 404,
                 "Error from API", "The disk could not be added to the VM", "VM is not created");
         assertError(call("PUT", "vm.remove-device", "{\"id\":\"_disk0\"}"), 404,
@@ -187,8 +188,8 @@ class ApiServerTest {
                 "VM is not created");
         assertError(call("PUT", "vm.resize", "{\"desired_vcpus\":2}"), 404, "Error from API",
                 "The VM could not be resized", "VM is not created");
-        assertError(call("PUT", "vm.snapshot", "{\"destination_url\":\"file:///tmp/s\"}"), 500,
-                "Error from API", "The VM could not be snapshotted", "VM is not running");
+        assertError(call("PUT", "vm.snapshot", "{\"destination_url\":\"file:///tmp/s\"}"), 404,
+                "Error from API", "The VM could not be snapshotted", "VM is not created");
         // Deleting nothing succeeds, as it does on the reference server.
         assertEquals(204, call("PUT", "vm.delete", null).status());
     }
@@ -198,8 +199,17 @@ class ApiServerTest {
         assertEquals(204, call("PUT", "vm.create", VM_JSON).status());
         assertError(call("PUT", "vm.create", VM_JSON), 500, "Error from API",
                 "The VM could not be created", "VM is already created");
-        assertError(call("PUT", "vm.pause", null), 500, "Error from API",
+        // Created but not booted: 405, as the API document says.
+        assertError(call("PUT", "vm.pause", null), 405, "Error from API",
                 "The VM could not be paused", "VM is not running");
+        assertError(call("PUT", "vm.resume", null), 405, "Error from API",
+                "The VM could not resume", "VM is not running");
+        assertError(call("PUT", "vm.shutdown", null), 405, "Error from API",
+                "The VM could not shutdown", "VM is not running");
+        assertError(call("PUT", "vm.reboot", null), 405, "Error from API",
+                "The VM could not reboot", "VM is not running");
+        assertError(call("PUT", "vm.power-button", null), 405, "Error from API",
+                "Error triggering power button", "VM is not running");
         ApiClient.Response info = call("GET", "vm.info", null);
         assertEquals(200, info.status());
         assertTrue(info.body().contains("\"state\":\"Created\""), info.body());
@@ -420,7 +430,7 @@ class ApiServerTest {
                 }));
             }
             for (Future<int[]> f : results) {
-                assertArrayEquals(new int[] {200, 200, 500}, f.get(30, TimeUnit.SECONDS));
+                assertArrayEquals(new int[] {200, 200, 405}, f.get(30, TimeUnit.SECONDS));
             }
         } finally {
             pool.shutdownNow();

@@ -68,8 +68,14 @@ class LinuxEarlyBootIT {
             List<long[]> seen = new ArrayList<>();
             Matcher m = E820.matcher(log);
             while (m.find()) {
-                seen.add(new long[] {Long.parseUnsignedLong(m.group(1), 16),
-                    Long.parseUnsignedLong(m.group(2), 16), m.group(3).equals("usable") ? 1 : 2});
+                long[] e = {Long.parseUnsignedLong(m.group(1), 16),
+                    Long.parseUnsignedLong(m.group(2), 16), m.group(3).equals("usable") ? 1 : 2};
+                // Linux's PVH entry code reserves the legacy ISA hole [0xA0000, 1 MiB) itself
+                // (arch/x86/platform/pvh/enlighten.c); Nimbus's map leaves it out, as CH's does.
+                if (format.equals("vmlinux") && e[0] == 0xA0000 && e[1] == 0xFFFFF && e[2] == 2) {
+                    continue;
+                }
+                seen.add(e);
             }
             assertEquals(expected.size(), seen.size(), why);
             for (int i = 0; i < expected.size(); i++) {

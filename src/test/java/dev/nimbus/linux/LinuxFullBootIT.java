@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,8 +25,8 @@ class LinuxFullBootIT {
     private static final Pattern READY = Pattern.compile(
             "NIMBUS-GUEST-READY kernel=(\\S+) cpus=(\\d+) mem_total_kb=(\\d+)");
 
-    @BeforeAll
-    static void needsHardwareVirtualization() {
+    @BeforeEach
+    void needsHardwareVirtualization() {
         String why = HostKvm.emulationWarning();
         assumeTrue(why == null, "Full Linux boot needs VMX/SVM: " + why);
     }

@@ -36,49 +36,16 @@ class RealModeGuestIT {
         (byte) 0xEE, (byte) 0xBA, 0x00, 0x06, (byte) 0xB0, 0x34, (byte) 0xEE, (byte) 0xF4
     };
 
-    @Test
-    void realModeGuestWritesToSerialAndPowersOff() throws Exception {
-        ByteArrayOutputStream uart = new ByteArrayOutputStream();
-        CompletableFuture<VmExitEvent> exit = new CompletableFuture<>();
+    /** Runs {@link #CODE} in real mode at 0x1000 with {@code pio}'s devices until it ends the VM. */
+    private static VmExitEvent runRealModeGuest(Bus pio, CompletableFuture<VmExitEvent> exit)
+            throws Exception {
         try (Kvm kvm = Kvm.open();
                 Vm vm = kvm.createVm();
                 GuestMemory mem = GuestMemory.create(List.<long[]>of(new long[] {0, 1 << 20}), "test")) {
+            assertTrue(kvm.supportedCpuid().size() > 5);
             GuestRegion r = mem.regions().get(0);
             vm.setUserMemoryRegion(0, r.gpa(), r.size(), r.hva());
             mem.write(0x1000, CODE);
-
-            Bus pio = new Bus("pio");
-            ConsoleOutput out = new ConsoleOutput() {
-                @Override
-                public void write(byte b) {
-                    synchronized (uart) {
-                        uart.write(b);
-                    }
-                }
-
-                @Override
-                public void close() {}
-            };
-            InterruptLine irq = new InterruptLine() {
-                @Override
-                public void trigger() {}
-
-                @Override
-                public void setLevel(boolean asserted) {}
-            };
-            VmControl control = new VmControl() {
-                @Override
-                public void requestPowerOff() {
-                    exit.complete(new VmExitEvent.PowerOff());
-                }
-
-                @Override
-                public void requestReset() {
-                    exit.complete(new VmExitEvent.Reset());
-                }
-            };
-            pio.register(0x3f8, 8, new Serial16550(irq, out), "serial");
-            pio.register(AcpiPowerControl.BASE, AcpiPowerControl.LENGTH, new AcpiPowerControl(control), "acpi");
 
             Vcpu vcpu = vm.createVcpu(0);
             SpecialRegisters s = vcpu.getSregs();
@@ -91,18 +58,56 @@ class RealModeGuestIT {
             regs.rflags = 2;
             vcpu.setRegs(regs);
 
-            CpuManager cpus = new CpuManager(vm, List.of(vcpu), new IoDispatcher(pio, new Bus("mmio")),
-                    exit::complete);
+            CpuManager cpus = new CpuManager(vm, List.of(vcpu),
+                    new IoDispatcher(pio, new Bus("mmio")), exit::complete);
             cpus.start();
             VmExitEvent event = exit.get(10, TimeUnit.SECONDS);
             cpus.stop();
             vcpu.close();
+            return event;
+        }
+    }
 
-            assertInstanceOf(VmExitEvent.PowerOff.class, event);
-            synchronized (uart) {
-                assertEquals("OK", uart.toString());
+    @Test
+    void realModeGuestWritesToSerialAndPowersOff() throws Exception {
+        ByteArrayOutputStream uart = new ByteArrayOutputStream();
+        CompletableFuture<VmExitEvent> exit = new CompletableFuture<>();
+        ConsoleOutput out = new ConsoleOutput() {
+            @Override
+            public void write(byte b) {
+                synchronized (uart) {
+                    uart.write(b);
+                }
             }
-            assertTrue(kvm.supportedCpuid().size() > 5);
+
+            @Override
+            public void close() {}
+        };
+        InterruptLine irq = new InterruptLine() {
+            @Override
+            public void trigger() {}
+
+            @Override
+            public void setLevel(boolean asserted) {}
+        };
+        VmControl control = new VmControl() {
+            @Override
+            public void requestPowerOff() {
+                exit.complete(new VmExitEvent.PowerOff());
+            }
+
+            @Override
+            public void requestReset() {
+                exit.complete(new VmExitEvent.Reset());
+            }
+        };
+        Bus pio = new Bus("pio");
+        pio.register(0x3f8, 8, new Serial16550(irq, out), "serial");
+        pio.register(AcpiPowerControl.BASE, AcpiPowerControl.LENGTH, new AcpiPowerControl(control), "acpi");
+
+        assertInstanceOf(VmExitEvent.PowerOff.class, runRealModeGuest(pio, exit));
+        synchronized (uart) {
+            assertEquals("OK", uart.toString());
         }
     }
 
@@ -113,44 +118,20 @@ class RealModeGuestIT {
      */
     @Test
     void anErrorOnAVcpuThreadEndsTheVmInsteadOfHangingIt() throws Exception {
-        CompletableFuture<VmExitEvent> exit = new CompletableFuture<>();
-        try (Kvm kvm = Kvm.open();
-                Vm vm = kvm.createVm();
-                GuestMemory mem = GuestMemory.create(List.<long[]>of(new long[] {0, 1 << 20}), "test")) {
-            GuestRegion r = mem.regions().get(0);
-            vm.setUserMemoryRegion(0, r.gpa(), r.size(), r.hva());
-            mem.write(0x1000, CODE);
-            Bus pio = new Bus("pio");
-            pio.register(0x3f8, 8, new dev.nimbus.devices.BusDevice() {
-                @Override
-                public long read(long offset, int size) {
-                    return 0;
-                }
+        Bus pio = new Bus("pio");
+        pio.register(0x3f8, 8, new dev.nimbus.devices.BusDevice() {
+            @Override
+            public long read(long offset, int size) {
+                return 0;
+            }
 
-                @Override
-                public void write(long offset, int size, long value) {
-                    throw new AssertionError("device bug");
-                }
-            }, "broken");
-            Vcpu vcpu = vm.createVcpu(0);
-            SpecialRegisters s = vcpu.getSregs();
-            Segment cs = s.cs;
-            s.cs = new Segment(0, cs.limit(), 0, cs.type(), cs.present(), cs.dpl(), cs.db(),
-                    cs.s(), cs.l(), cs.g(), cs.avl(), cs.unusable());
-            vcpu.setSregs(s);
-            StandardRegisters regs = new StandardRegisters();
-            regs.rip = 0x1000;
-            regs.rflags = 2;
-            vcpu.setRegs(regs);
-
-            CpuManager cpus = new CpuManager(vm, List.of(vcpu), new IoDispatcher(pio, new Bus("mmio")),
-                    exit::complete);
-            cpus.start();
-            VmExitEvent event = exit.get(10, TimeUnit.SECONDS);
-            cpus.stop();
-            vcpu.close();
-            VmExitEvent.Fatal fatal = assertInstanceOf(VmExitEvent.Fatal.class, event);
-            assertEquals("vCPU 0 stopped: device bug", fatal.message());
-        }
+            @Override
+            public void write(long offset, int size, long value) {
+                throw new AssertionError("device bug");
+            }
+        }, "broken");
+        VmExitEvent event = runRealModeGuest(pio, new CompletableFuture<>());
+        VmExitEvent.Fatal fatal = assertInstanceOf(VmExitEvent.Fatal.class, event);
+        assertEquals("vCPU 0 stopped: device bug", fatal.message());
     }
 }
