@@ -27,14 +27,17 @@ import java.util.List;
  * A virtio device whose engine runs in another process, a vhost-user back-end: the VMM keeps the
  * transport (virtio-pci registers, MSI-X) and forwards the rest. At activation it hands the
  * back-end the guest's memory (the memfd of each region, {@code --memory shared=on}), each
- * ring's addresses, the transport's notify eventfd as the ring's kick descriptor and an eventfd
- * as its call descriptor; from then on requests, data and kicks go between guest and back-end
- * without this process.
+ * ring's addresses, the transport's notify eventfd as the ring's kick descriptor and the MSI-X
+ * irqfd as its call descriptor; from then on requests, data, kicks and interrupts go between
+ * guest and back-end without this process.
  *
- * <p>Interrupts: each call eventfd is relayed to {@link VirtioActivation#interrupt()} by one
- * thread ({@code <id>_call}), which honours MSI-X masking and vector changes the transport
- * tracks. TODO: hand the back-end the vectors' irqfds instead (as Cloud Hypervisor does) once
- * the transport can say which irqfd a queue's vector uses and follow mask changes.
+ * <p>Interrupts: a queue's call descriptor is the irqfd of its MSI-X vector
+ * ({@link dev.nimbus.devices.virtio.VirtioInterrupt#queueIrqfd}), so the back-end's interrupt
+ * goes to KVM directly; the MSI-X table holds it back while the vector is masked. Where the
+ * transport has no irqfd (MSI-X off, no vector) the call is an eventfd that one thread
+ * ({@code <id>_call}) relays to {@link VirtioActivation#interrupt()}; that thread also turns the
+ * error descriptors into DEVICE_NEEDS_RESET. TODO: a driver that moves a queue to another vector
+ * after DRIVER_OK keeps the old vector's irqfd until the next activation.
  *
  * <p>The configuration space is read from the back-end once (GET_CONFIG) and cached; driver
  * writes go to the cache and to the back-end (SET_CONFIG).
@@ -56,6 +59,7 @@ public final class VhostUserFrontend implements VirtioDevice {
     private final byte[] config;
     private final boolean localConfig;
     private CallRelay relay;
+    private int directCalls;
     private List<VirtioQueue> startedQueues = List.of();
 
     private VhostUserFrontend(String id, int type, VhostUserChannel channel, Options o)
@@ -328,6 +332,7 @@ public final class VhostUserFrontend implements VirtioDevice {
             throw new IllegalStateException("Device " + id + " is already active");
         }
         GuestMemory memory = activation.memory();
+        directCalls = 0;
         try {
             long features = activation.features();
             if (protocolFeatures != 0 || (backendFeatures
@@ -348,8 +353,14 @@ public final class VhostUserFrontend implements VirtioDevice {
                         .putLong(hva(memory, vq.availGpa())).putLong(0);
                 request(VHOST_USER_SET_VRING_ADDR, addr);
                 request(VHOST_USER_SET_VRING_KICK, VhostUserMessage.u64(i), q.notifier().fd());
+                // The MSI-X vector's irqfd when the transport has one: the back-end's
+                // interrupt then reaches KVM without this process. Otherwise the relay.
+                EventFd irqfd = activation.interrupt().queueIrqfd(i);
+                if (irqfd != null) {
+                    directCalls++;
+                }
                 request(VHOST_USER_SET_VRING_CALL, VhostUserMessage.u64(i),
-                        relay.call(i).fd());
+                        irqfd != null ? irqfd.fd() : relay.call(i).fd());
                 request(VHOST_USER_SET_VRING_ERR, VhostUserMessage.u64(i), relay.err(i).fd());
             }
             if ((features & bit(VHOST_USER_F_PROTOCOL_FEATURES)) != 0) {
@@ -368,6 +379,11 @@ public final class VhostUserFrontend implements VirtioDevice {
             throw new VirtioException("vhost-user back-end of " + id + " refused activation: "
                     + e.getMessage(), e);
         }
+    }
+
+    /** Queues whose call descriptor is the transport's irqfd (no relay) in this activation. */
+    public synchronized int directCallQueues() {
+        return directCalls;
     }
 
     private static long hva(GuestMemory memory, long gpa) {

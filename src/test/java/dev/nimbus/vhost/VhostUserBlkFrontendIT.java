@@ -41,11 +41,15 @@ class VhostUserBlkFrontendIT {
         return img;
     }
 
-    private static Function<GuestMemory, VirtioDevice> frontend(Path socket) {
+    /** The last front-end made, to check how it delivered interrupts. */
+    private VhostUserFrontend last;
+
+    private Function<GuestMemory, VirtioDevice> frontend(Path socket) {
         return mem -> {
             try {
-                return VhostUserDevices.disk(DiskConfig.parse("vhost_user=on,socket=" + socket
+                last = VhostUserDevices.disk(DiskConfig.parse("vhost_user=on,socket=" + socket
                         + ",id=_disk0,num_queues=1,queue_size=16"));
+                return last;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -65,6 +69,7 @@ class VhostUserBlkFrontendIT {
             BlockDriverGuest.Result r = BlockDriverGuest.run(frontend(socket),
                     BlockDriverGuest.VIRTIO_BLK_T_IN, 3, null);
             assertTrue(r.uart().startsWith("I"), "an MSI from the back-end's call; " + qsd.log());
+            assertEquals(1, last.directCallQueues(), "the call descriptor was the irqfd");
             assertFalse(r.mmioWrites().contains(VirtioPciDevice.notifyAddress(
                     BlockDriverGuest.BAR0, 0)), "the notify went to the ioeventfd");
             assertEquals(1, r.usedIdx());
