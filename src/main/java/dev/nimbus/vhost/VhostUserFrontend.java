@@ -160,9 +160,10 @@ public final class VhostUserFrontend implements VirtioDevice {
     public static VhostUserFrontend accept(String id, int type, String socketPath,
             Options options) throws IOException {
         Path p = Path.of(socketPath);
-        if (Files.exists(p)) {
-            Files.delete(p);
+        if (Files.isRegularFile(p) || Files.isDirectory(p)) {
+            throw new IOException("Not a socket, left alone: " + socketPath);
         }
+        Files.deleteIfExists(p);
         UnixSocket socket;
         try (UnixSocket listener = UnixSocket.listen(socketPath, 1)) {
             socket = listener.accept();

@@ -44,13 +44,15 @@ public final class VhostUserServer implements AutoCloseable {
         this.listener = listener;
     }
 
-    /** Listens on {@code socketPath}, replacing a stale socket file there. */
+    /** Listens on {@code socketPath}, replacing a stale socket there (never a regular file). */
     public static VhostUserServer listen(VirtioDevice engine, String socketPath)
             throws IOException {
         Path p = Path.of(socketPath);
-        if (Files.exists(p) && !Files.isDirectory(p)) {
-            Files.delete(p);
+        if (Files.isRegularFile(p) || Files.isDirectory(p)) {
+            throw new IOException("Not a socket, left alone: " + socketPath);
         }
+        // A stale socket from an earlier run would make bind fail with EADDRINUSE.
+        Files.deleteIfExists(p);
         return new VhostUserServer(engine, socketPath, false, UnixSocket.listen(socketPath, 1));
     }
 
