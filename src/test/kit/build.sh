@@ -22,7 +22,8 @@ CFLAGS32="$CFLAGS -m32 -march=i686 -fno-pic -fno-pie"
 CFLAGS64="$CFLAGS -m64 -mno-red-zone -mcmodel=small -fpie -fvisibility=hidden"
 LDFLAGS="-nostdlib -static --build-id=none -z noexecstack -z max-page-size=4096"
 
-CORE="out lib cmdline report cpu rtc acpi action"
+CORE="out lib cmdline report cpu rtc acpi action pci irq virtio virtio_dev"
+CORE_ASM="irq"
 
 # PVH guest: 32-bit, linked at 1 MiB, converted to ELF64.
 objs=""
@@ -34,6 +35,10 @@ done
 for f in $CORE; do
     $CC $CFLAGS32 -c "$src/core/$f.c" -o "$out/obj32/$f.o"
     objs="$objs $out/obj32/$f.o"
+done
+for f in $CORE_ASM; do
+    $CC $CFLAGS32 -c "$src/core/$f.S" -o "$out/obj32/${f}_S.o"
+    objs="$objs $out/obj32/${f}_S.o"
 done
 $LD -m elf_i386 $LDFLAGS -T "$src/pvh/pvh.ld" -o "$out/obj32/pvh32.elf" $objs
 $OBJCOPY -I elf32-i386 -O elf64-x86-64 "$out/obj32/pvh32.elf" "$out/kit-pvh.elf.tmp"
@@ -60,6 +65,10 @@ for f in $CORE; do
     $CC $CFLAGS64 -c "$src/core/$f.c" -o "$out/obj64/$f.o"
     objs="$objs $out/obj64/$f.o"
     cobjs="$cobjs $out/obj64/$f.o"
+done
+for f in $CORE_ASM; do
+    $CC $CFLAGS64 -c "$src/core/$f.S" -o "$out/obj64/${f}_S.o"
+    objs="$objs $out/obj64/${f}_S.o"
 done
 # The image may run anywhere, so compiled code must address memory relative to RIP only.
 for o in $cobjs; do

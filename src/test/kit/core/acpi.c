@@ -454,6 +454,7 @@ static void report_madt(const uint8_t *m, uint64_t addr)
     uint32_t len = rd32(m + 4);
     uint32_t enabled = 0, online_capable = 0, entries = 0;
 
+    kit_acpi.madt_flags = rd32(m + MADT_FLAGS);
     kit_line("MADT");
     kit_hex("addr", addr);
     kit_hex("lapic_addr", rd32(m + MADT_LAPIC_ADDR));
@@ -549,6 +550,13 @@ static void report_mcfg(const uint8_t *m)
     uint32_t len = rd32(m + 4);
     for (uint32_t off = MCFG_ENTRIES; off + MCFG_ENTRY_LENGTH <= len; off += MCFG_ENTRY_LENGTH) {
         const uint8_t *e = m + off;
+        /* The base addresses bus 0 of the segment, whatever its first bus (as Linux reads it). */
+        if (rd16(e + 8) == 0 && !kit_acpi.have_mcfg) {
+            kit_acpi.have_mcfg = 1;
+            kit_acpi.mcfg_base = rd64(e);
+            kit_acpi.mcfg_bus_start = e[10];
+            kit_acpi.mcfg_bus_end = e[11];
+        }
         kit_line("MCFG");
         kit_hex("base", rd64(e));
         kit_dec("segment", rd16(e + 8));

@@ -164,8 +164,23 @@ static void triple_fault(const struct kit_boot *boot)
     kit_halt();
 }
 
-/* TSC ticks per second, from CPUID when it says, else measured against the PM timer or RTC. */
-static uint64_t tsc_hz(const char **source)
+static uint64_t measure_tsc_hz(const char **source);
+
+/*
+ * TSC ticks per second, from CPUID when it says, else measured against the PM timer or RTC.
+ * Measured once; later calls return the first answer.
+ */
+uint64_t kit_tsc_hz(const char **source)
+{
+    static uint64_t hz;
+    static const char *hz_source;
+    if (hz == 0)
+        hz = measure_tsc_hz(&hz_source);
+    *source = hz_source;
+    return hz;
+}
+
+static uint64_t measure_tsc_hz(const char **source)
 {
     uint32_t r[4];
     cpuid(0, 0, r);
@@ -241,7 +256,7 @@ static void tick(const struct kit_boot *boot)
         && (interval_ms == 0 || interval_ms > TICK_MAX_MS))
         interval_ms = TICK_DEFAULT_MS;
     const char *source = "none";
-    uint64_t hz = tsc_hz(&source);
+    uint64_t hz = kit_tsc_hz(&source);
     uint32_t per_ms = (uint32_t)kit_udiv64(hz, 1000, NULL);
     if (per_ms == 0)
         per_ms = 1;

@@ -74,4 +74,50 @@ static inline void cli(void)
     __asm__ volatile("cli" ::: "memory");
 }
 
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+                     : "memory");
+}
+
+/* Keeps the compiler from moving memory accesses across this point (x86 keeps stores in order). */
+static inline void barrier(void)
+{
+    __asm__ volatile("" ::: "memory");
+}
+
+/*
+ * Memory-mapped registers, accessed with exactly the width asked for. The address must lie
+ * below 4 GiB: the PVH guest runs with paging off, the bzImage guest maps the first 4 GiB.
+ */
+static inline uint8_t mmio_read8(uint64_t addr)
+{
+    return *(volatile uint8_t *)(uintptr_t)addr;
+}
+
+static inline uint16_t mmio_read16(uint64_t addr)
+{
+    return *(volatile uint16_t *)(uintptr_t)addr;
+}
+
+static inline uint32_t mmio_read32(uint64_t addr)
+{
+    return *(volatile uint32_t *)(uintptr_t)addr;
+}
+
+static inline void mmio_write8(uint64_t addr, uint8_t v)
+{
+    *(volatile uint8_t *)(uintptr_t)addr = v;
+}
+
+static inline void mmio_write16(uint64_t addr, uint16_t v)
+{
+    *(volatile uint16_t *)(uintptr_t)addr = v;
+}
+
+static inline void mmio_write32(uint64_t addr, uint32_t v)
+{
+    *(volatile uint32_t *)(uintptr_t)addr = v;
+}
+
 #endif

@@ -98,6 +98,11 @@ struct kit_acpi {
     int have_s5;
     uint8_t s5_typ_a;
     uint8_t s5_typ_b;
+    int have_mcfg;          /* an MCFG allocation for segment 0 was found */
+    uint64_t mcfg_base;     /* its ECAM base, bus_start included */
+    uint8_t mcfg_bus_start;
+    uint8_t mcfg_bus_end;
+    uint32_t madt_flags;    /* bit 0: PCAT_COMPAT, a dual 8259 PIC is present */
 };
 
 extern struct kit_acpi kit_acpi;
@@ -109,5 +114,67 @@ int kit_gas_read(const struct kit_gas *reg, uint32_t *value);
 /* --- action.c --- */
 void kit_act(const struct kit_boot *boot) __attribute__((noreturn));
 void kit_halt(void) __attribute__((noreturn));
+uint64_t kit_tsc_hz(const char **source);
+
+/* --- pci.c: configuration space, bus 0 enumeration, BARs and capabilities --- */
+
+#define KIT_PCI_MAX_FUNCTIONS 64
+
+struct kit_pci_bar {
+    uint64_t addr;          /* as programmed, flag bits cleared; 0 when unassigned */
+    uint64_t size;          /* 0 when the BAR is not implemented */
+    uint8_t io;
+    uint8_t is64;
+    uint8_t prefetch;
+};
+
+struct kit_pci_fn {
+    uint8_t bus, dev, fn;
+    uint8_t header;         /* header type without the multi-function bit */
+    uint16_t vendor, device;
+    uint16_t subsys_vendor, subsys;
+    uint32_t class_code;    /* base class, subclass, programming interface */
+    uint8_t revision;
+    uint8_t cap_ptr;        /* 0 without a capability list */
+    struct kit_pci_bar bar[6];
+};
+
+struct kit_pci {
+    int cf8;                /* configuration mechanism #1 answers at 0xCF8/0xCFC */
+    int ecam;               /* an ECAM window below 4 GiB (from the MCFG) */
+    uint64_t ecam_base;
+    int use_ecam;           /* which mechanism the driver code uses */
+    uint32_t count;
+    struct kit_pci_fn fn[KIT_PCI_MAX_FUNCTIONS];
+    uint64_t mmio32_next;   /* where the kit places memory BARs it has to move */
+    uint64_t mmio32_limit;
+};
+
+extern struct kit_pci kit_pci;
+
+void kit_report_pci(const struct kit_boot *boot);
+uint32_t kit_pci_read(const struct kit_pci_fn *f, uint32_t off, uint32_t size);
+void kit_pci_write(const struct kit_pci_fn *f, uint32_t off, uint32_t size, uint32_t value);
+uint8_t kit_pci_find_cap(const struct kit_pci_fn *f, uint8_t id, uint8_t after);
+int kit_pci_bar_reachable(struct kit_pci_fn *f, uint32_t bar);
+void kit_pci_bdf(const struct kit_pci_fn *f);
+
+/* --- irq.c and irq.S: IDT, local APIC, MSI delivery and waiting --- */
+
+#define KIT_TIMER_VECTOR 0x30
+#define KIT_FIRST_DEVICE_VECTOR 0x40
+#define KIT_SPURIOUS_VECTOR 0xFF
+
+extern volatile uint32_t kit_irq_count[256];
+
+int kit_irq_setup(void);
+uint8_t kit_irq_alloc(void);
+uint32_t kit_irq_apic_id(void);
+int kit_irq_x2apic(void);
+void kit_irq_stop(void);
+int kit_wait(int (*done)(void *ctx), void *ctx, uint32_t timeout_ms, int use_irq);
+
+/* --- virtio.c, virtio_dev.c: a virtio 1.x driver over PCI --- */
+void kit_virtio_run(const struct kit_boot *boot);
 
 #endif

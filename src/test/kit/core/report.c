@@ -99,6 +99,10 @@ void kit_finish(const struct kit_boot *boot)
     kit_report_cpu();
     kit_report_rtc();
     kit_report_acpi(boot);
+    if (!kit_param_is(boot, "kit.pci", "off")) {
+        kit_report_pci(boot);
+        kit_virtio_run(boot);
+    }
 
     kit_line("DONE");
     kit_dec("lines", kit_lines() + 1);

@@ -31,6 +31,8 @@ import dev.nimbus.devices.pci.GsiAllocator;
 import dev.nimbus.devices.pci.PciException;
 import dev.nimbus.devices.pci.PciSegment;
 import dev.nimbus.devices.virtio.VirtioPciDevice;
+import dev.nimbus.devices.virtio.block.VirtioBlock;
+import dev.nimbus.devices.virtio.net.VirtioNet;
 import dev.nimbus.devices.virtio.console.VirtioConsole;
 import dev.nimbus.devices.virtio.rng.VirtioRng;
 import dev.nimbus.hypervisor.CpuidEntry;
@@ -44,6 +46,8 @@ import dev.nimbus.memory.GuestMemory;
 import dev.nimbus.memory.GuestRegion;
 import dev.nimbus.sys.SyscallException;
 import dev.nimbus.vmm.config.ConsoleMode;
+import dev.nimbus.vmm.config.DiskConfig;
+import dev.nimbus.vmm.config.NetConfig;
 import dev.nimbus.vmm.config.VmConfig;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -83,6 +87,8 @@ public final class VirtualMachine implements AutoCloseable {
     private CpuManager cpus;
     private LoadedKernel kernel;
     private PciSegment pci;
+    private final List<VirtioBlock> blocks = new ArrayList<>();
+    private final List<VirtioNet> nets = new ArrayList<>();
     private AcpiGenericEventDevice ged;
 
     private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory) {
@@ -124,6 +130,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     private void build(Hypervisor hypervisor, RamLayout layout, Consumer<VmExitEvent> onExit)
             throws VmmException {
+        refuseUnbuiltDevices();
         int slot = 0;
         for (GuestRegion r : memory.regions()) {
             try {
@@ -234,22 +241,72 @@ public final class VirtualMachine implements AutoCloseable {
                 pci.configIo(), "pci-config-io");
         mmio.register(pci.ecamBase(), pci.ecamSize(), pci.configMmio(), "pci-ecam");
         try {
+            // In Cloud Hypervisor's order, which fixes the slots: console, disks, nets, rng.
             if (config.console().mode() != ConsoleMode.OFF) {
                 ConsoleOutput out = open(config.console(), "console");
                 VirtioConsole console = new VirtioConsole(out);
-                addVirtio(console, config.console().pci());
+                addVirtio(console, config.console().pci(), true);
                 Consoles.attachStdin(config.console(), console);
             }
-            addVirtio(new VirtioRng(config.rng().src()), config.rng().pci());
+            for (DiskConfig d : config.disks()) {
+                VirtioBlock disk = open(() -> VirtioBlock.open(d), "disk " + d.id());
+                blocks.add(disk);
+                // Cold-plugged disks get a 32-bit BAR, as Cloud Hypervisor gives them.
+                addVirtio(disk, d.pci(), false);
+            }
+            for (NetConfig n : config.net()) {
+                VirtioNet net = open(() -> VirtioNet.open(n), "network device " + n.id());
+                nets.add(net);
+                addVirtio(net, n.pci(), true);
+            }
+            addVirtio(new VirtioRng(config.rng().src()), config.rng().pci(), true);
         } catch (SyscallException e) {
             throw new VmmException("Cannot create a virtio device", e);
         }
     }
 
-    private void addVirtio(dev.nimbus.devices.virtio.VirtioDevice device,
-            dev.nimbus.vmm.config.PciCommon where) throws VmmException {
+    /**
+     * Devices the config model accepts (so that configs round-trip through the API as Cloud
+     * Hypervisor's do) but that the VM cannot build yet: booting with one is an error, rather
+     * than a guest that silently lacks it.
+     */
+    private void refuseUnbuiltDevices() throws VmmException {
+        // TODO: virtio-balloon, -fs, -pmem and -vsock are not built yet.
+        String missing = config.balloon() != null ? "virtio-balloon (--balloon)"
+                : !config.fs().isEmpty() ? "virtio-fs (--fs)"
+                : !config.pmem().isEmpty() ? "virtio-pmem (--pmem)"
+                : config.vsock() != null ? "virtio-vsock (--vsock)"
+                : null;
+        if (missing != null) {
+            throw new VmmException(missing + " is not supported by Nimbus yet");
+        }
+    }
+
+    /** A device opener that may fail on its host resources (an image, a tap). */
+    private interface Opener<T extends AutoCloseable> {
+        T open() throws IOException;
+    }
+
+    private static <T extends AutoCloseable> T open(Opener<T> opener, String what)
+            throws VmmException {
         try {
-            VirtioPciDevice pciDevice = new VirtioPciDevice(device, memory, vm, gsis, true);
+            return opener.open();
+        } catch (IOException e) {
+            throw new VmmException("Cannot open " + what, e);
+        }
+    }
+
+    private void addVirtio(dev.nimbus.devices.virtio.VirtioDevice device,
+            dev.nimbus.vmm.config.PciCommon where, boolean use64BitBar) throws VmmException {
+        try {
+            // From here on the PCI segment owns the device and closes it with itself.
+            VirtioPciDevice pciDevice;
+            try {
+                pciDevice = new VirtioPciDevice(device, memory, vm, gsis, use64BitBar);
+            } catch (SyscallException | RuntimeException e) {
+                device.close();
+                throw e;
+            }
             OptionalInt slot = where != null && where.pciDeviceId() != null
                     ? OptionalInt.of(where.pciDeviceId())
                     : OptionalInt.empty();
@@ -406,10 +463,16 @@ public final class VirtualMachine implements AutoCloseable {
     /**
      * Per-device counters for {@code vm.counters}: device id to counter name to value.
      */
+    /** Per-device counters by device id, with Cloud Hypervisor's counter names. */
     public Map<String, Map<String, Long>> counters() {
-        // TODO: block and net counters come with the virtio devices, which are not wired into
-        // the VM yet; until then the VM has nothing to count.
-        return Map.of();
+        Map<String, Map<String, Long>> all = new java.util.TreeMap<>();
+        for (VirtioBlock b : blocks) {
+            all.put(b.id(), b.counterValues());
+        }
+        for (VirtioNet n : nets) {
+            all.put(n.id(), n.counterValues());
+        }
+        return all;
     }
 
     public VmConfig config() {

@@ -8,6 +8,9 @@ import dev.nimbus.vmm.config.DiskConfig;
 import dev.nimbus.vmm.config.FsConfig;
 import dev.nimbus.vmm.config.NetConfig;
 import dev.nimbus.vmm.config.PmemConfig;
+import dev.nimbus.vmm.config.DeviceIdAllocator;
+import dev.nimbus.vmm.config.MacAddress;
+import dev.nimbus.vmm.config.NetConfig;
 import dev.nimbus.vmm.config.VmConfig;
 import dev.nimbus.vmm.config.VsockConfig;
 import java.lang.System.Logger;
@@ -472,10 +475,26 @@ public final class Vmm {
         if (config == null) {
             throw new VmRequestException(Kind.NOT_FOUND, VmRequestException.VM_MISSING_CONFIG);
         }
-        VmConfig validated = validate(config);
+        VmConfig validated = withBootIdentities(validate(config));
+        // vm.info reports the ids and MAC addresses the devices were given, as CH's does.
+        config = validated;
         startVm(validated);
         events.event(VM_SOURCE, "booted");
         LOG.log(Level.INFO, "VM booted");
+    }
+
+    /**
+     * {@code c} with every unnamed device named ({@code _disk0}, {@code _net1}, ...) and a
+     * random locally administered MAC for every network device that has none.
+     */
+    private static VmConfig withBootIdentities(VmConfig c) {
+        VmConfig named = new DeviceIdAllocator(c).assignBootIds(c);
+        List<NetConfig> nets = new java.util.ArrayList<>();
+        java.util.random.RandomGenerator random = new java.security.SecureRandom();
+        for (NetConfig n : named.net()) {
+            nets.add(n.mac() != null ? n : n.withMac(MacAddress.localRandom(random)));
+        }
+        return named.toBuilder().net(nets).build();
     }
 
     /** The configuration as the VM will use it, or the broken rule. */

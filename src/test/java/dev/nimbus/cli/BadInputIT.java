@@ -39,8 +39,32 @@ class BadInputIT {
         Files.writeString(dir.resolve("not-a-kernel"), "#!/bin/sh\necho I am no kernel\n");
     }
 
-    static Stream<Arguments> cases() {
+    /**
+     * The kit guest's PT_LOAD segments as [start, end) physical ranges, read from its ELF
+     * program headers, so the expected messages follow the kit as it grows.
+     */
+    static List<long[]> loadSegments(Path elf) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(elf))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long phoff = b.getLong(0x20);
+        int phentsize = Short.toUnsignedInt(b.getShort(0x36));
+        int phnum = Short.toUnsignedInt(b.getShort(0x38));
+        List<long[]> segments = new ArrayList<>();
+        for (int i = 0; i < phnum; i++) {
+            int o = (int) (phoff + (long) i * phentsize);
+            if (b.getInt(o) == 1) { // PT_LOAD
+                long paddr = b.getLong(o + 0x18);
+                segments.add(new long[] {paddr, paddr + b.getLong(o + 0x28)});
+            }
+        }
+        return segments;
+    }
+
+    static Stream<Arguments> cases() throws IOException {
         String k = GuestKit.pvhGuest().toString();
+        List<long[]> segments = loadSegments(GuestKit.pvhGuest());
+        long kernelEnd = segments.stream().mapToLong(seg -> seg[1]).max().orElseThrow();
+        long[] first = segments.get(0);
         String big = bigInitramfs.toString();
         String longCmdline = "a".repeat(70_000);
         return Stream.of(
@@ -67,13 +91,20 @@ class BadInputIT {
                 Arguments.of(List.of("--kernel", k, "--initramfs", "/nonexistent/initrd"),
                         "nimbus: Initramfs file not found: path=/nonexistent/initrd"),
                 Arguments.of(List.of("--kernel", k, "--initramfs", big, "--memory", "size=128M"),
-                        "nimbus: Too little memory for kernel and initramfs: kernel ends at 0x10b5a0,"
+                        "nimbus: Too little memory for kernel and initramfs: kernel ends at 0x"
+                                + Long.toHexString(kernelEnd) + ","
                                 + " initramfs_size=209715200 must end below 0x8000000"
                                 + " (ram_size=134217728)"),
                 Arguments.of(List.of("--kernel", k, "--memory", "size=1M"),
                         "nimbus: Too little memory for kernel and initramfs: kernel needs"
-                                + " [0x100000, 0x106568), RAM below 3 GiB ends at 0x100000"
+                                + " [0x" + Long.toHexString(first[0]) + ", 0x"
+                                + Long.toHexString(first[1]) + "), RAM below 3 GiB ends at 0x100000"
                                 + " (ram_size=1048576)"),
+                Arguments.of(List.of("--kernel", k, "--disk", "path=/nonexistent/disk.img"),
+                        "nimbus: Cannot open disk _disk0: open /nonexistent/disk.img failed:"
+                                + " ENOENT (No such file or directory)"),
+                Arguments.of(List.of("--kernel", k, "--vsock", "cid=3,socket=/tmp/nimbus-v.sock"),
+                        "nimbus: virtio-vsock (--vsock) is not supported by Nimbus yet"),
                 Arguments.of(List.of("--kernel", k, "--cmdline", longCmdline),
                         "nimbus: Kernel command line too long: length=70000, the command line"
                                 + " area takes at most 65535"));
