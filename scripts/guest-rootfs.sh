@@ -114,6 +114,7 @@ main() {
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/tmp/*
     echo nimbus-guest > "$root/etc/hostname"
     : > "$root/etc/machine-id"
+    # shellcheck disable=SC2016 # dpkg-query's own format, not the shell's
     chroot "$root" dpkg-query -W -f '${Package} ${Version}\n' > "$work/packages"
 
     local used_kb size_mb
