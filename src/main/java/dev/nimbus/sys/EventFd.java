@@ -39,6 +39,17 @@ public final class EventFd implements AutoCloseable {
         return new EventFd(Linux.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     }
 
+    /**
+     * Takes ownership of an eventfd this process received (e.g. over a Unix socket from a
+     * vhost-user peer); {@link #close()} closes it.
+     */
+    public static EventFd adopt(int fd) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("Invalid eventfd descriptor: fd=" + fd);
+        }
+        return new EventFd(fd);
+    }
+
     /** The file descriptor, to hand to KVM or to an {@link Epoll}. */
     public int fd() {
         return fd;

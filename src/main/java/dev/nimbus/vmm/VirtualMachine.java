@@ -33,6 +33,7 @@ import dev.nimbus.devices.pci.PciSegment;
 import dev.nimbus.devices.virtio.VirtioPciDevice;
 import dev.nimbus.devices.virtio.block.VirtioBlock;
 import dev.nimbus.devices.virtio.net.VirtioNet;
+import dev.nimbus.vhost.VhostUserDevices;
 import dev.nimbus.devices.virtio.console.VirtioConsole;
 import dev.nimbus.devices.virtio.rng.VirtioRng;
 import dev.nimbus.hypervisor.CpuidEntry;
@@ -47,6 +48,7 @@ import dev.nimbus.memory.GuestRegion;
 import dev.nimbus.sys.SyscallException;
 import dev.nimbus.vmm.config.ConsoleMode;
 import dev.nimbus.vmm.config.DiskConfig;
+import dev.nimbus.vmm.config.MacAddress;
 import dev.nimbus.vmm.config.NetConfig;
 import dev.nimbus.vmm.config.VmConfig;
 import java.io.IOException;
@@ -249,12 +251,25 @@ public final class VirtualMachine implements AutoCloseable {
                 Consoles.attachStdin(config.console(), console);
             }
             for (DiskConfig d : config.disks()) {
+                if (d.vhostUser()) {
+                    // The engine runs in the back-end; the VM keeps the transport.
+                    addVirtio(open(() -> VhostUserDevices.disk(d), "vhost-user disk " + d.id()),
+                            d.pci(), false);
+                    continue;
+                }
                 VirtioBlock disk = open(() -> VirtioBlock.open(d), "disk " + d.id());
                 blocks.add(disk);
                 // Cold-plugged disks get a 32-bit BAR, as Cloud Hypervisor gives them.
                 addVirtio(disk, d.pci(), false);
             }
             for (NetConfig n : config.net()) {
+                if (n.vhostUser()) {
+                    MacAddress mac = n.mac() != null ? n.mac()
+                            : MacAddress.localRandom(new java.security.SecureRandom());
+                    addVirtio(open(() -> VhostUserDevices.net(n, mac), "vhost-user network"
+                            + " device " + n.id()), n.pci(), true);
+                    continue;
+                }
                 VirtioNet net = open(() -> VirtioNet.open(n), "network device " + n.id());
                 nets.add(net);
                 addVirtio(net, n.pci(), true);

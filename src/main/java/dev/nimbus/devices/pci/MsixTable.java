@@ -68,6 +68,10 @@ public final class MsixTable implements AutoCloseable {
         long address;
         int data;
         boolean broken;
+        /** The irqfd was handed to another process, which writes it directly. */
+        boolean exported;
+        /** Whether KVM listens on the irqfd now (an exported one only while deliverable). */
+        boolean registered;
     }
 
     /**
@@ -134,6 +138,8 @@ public final class MsixTable implements AutoCloseable {
         for (int v = 0; v < count; v++) {
             if (!before[v] && deliverable(v)) {
                 unmasked(v);
+            } else if (before[v] && !deliverable(v)) {
+                masked(v);
             }
         }
     }
@@ -211,6 +217,8 @@ public final class MsixTable implements AutoCloseable {
         }
         if (!before && deliverable(v)) {
             unmasked(v);
+        } else if (before && !deliverable(v)) {
+            masked(v);
         } else if (deliverable(v)) {
             // The guest changed an unmasked entry, which 6.8.2.9 leaves undefined; follow it.
             route(v);
@@ -262,9 +270,60 @@ public final class MsixTable implements AutoCloseable {
         return d;
     }
 
+    /**
+     * The irqfd of vector {@code v}, for a device whose engine runs in another process (a
+     * vhost-user back-end writes it as its call descriptor, and KVM injects the MSI without this
+     * process). The vector keeps the masking rules of 6.8.2.9: while it is masked (or MSI-X is
+     * disabled or function-masked) KVM stops listening on the irqfd, so writes wait in its
+     * counter, and when it is unmasked KVM listens again and delivers what waited. The pending
+     * bit does not show such waiting writes. Returns null if the vector cannot be routed.
+     */
+    public synchronized EventFd exportIrqfd(int v) {
+        if (v < 0 || v >= count) {
+            return null;
+        }
+        Route r = route(v);
+        if (r == null) {
+            return null;
+        }
+        r.exported = true;
+        if (!deliverable(v)) {
+            masked(v);
+        }
+        return r.irqfd;
+    }
+
+    /** Vector {@code v} stopped being deliverable: an exported irqfd stops reaching KVM. */
+    private void masked(int v) {
+        Route r = routes[v];
+        if (r == null || !r.exported || !r.registered) {
+            return;
+        }
+        try {
+            vm.unregisterIrqfd(r.irqfd.fd(), r.gsi);
+            r.registered = false;
+        } catch (HypervisorException e) {
+            LOG.log(Level.WARNING, () -> String.format(
+                    "%s: cannot hold back MSI-X vector=%d while masked: %s", name, v,
+                    e.getMessage()));
+        }
+    }
+
     /** Vector {@code v} just became deliverable: route it, then send what was pending. */
     private void unmasked(int v) {
-        route(v);
+        Route r0 = route(v);
+        if (r0 != null && r0.exported && !r0.registered) {
+            try {
+                // KVM checks the eventfd when it starts listening: writes made while the vector
+                // was masked are delivered now.
+                vm.registerIrqfd(r0.irqfd.fd(), r0.gsi);
+                r0.registered = true;
+            } catch (HypervisorException e) {
+                LOG.log(Level.WARNING, () -> String.format(
+                        "%s: cannot deliver MSI-X vector=%d after unmask: %s", name, v,
+                        e.getMessage()));
+            }
+        }
         long bit = 1L << v;
         if ((pendingBits[v >>> 6] & bit) != 0) {
             pendingBits[v >>> 6] &= ~bit;
@@ -304,6 +363,7 @@ public final class MsixTable implements AutoCloseable {
                 r.data = data[v];
                 r.irqfd = EventFd.create();
                 vm.registerIrqfd(r.irqfd.fd(), gsi);
+                r.registered = true;
             } else if (!r.programmed || r.address != address || r.data != data[v]) {
                 vm.setMsiRoute(r.gsi, address, data[v]);
                 r.programmed = true;
@@ -329,7 +389,9 @@ public final class MsixTable implements AutoCloseable {
             }
             try {
                 if (r.irqfd != null) {
-                    vm.unregisterIrqfd(r.irqfd.fd(), r.gsi);
+                    if (r.registered) {
+                        vm.unregisterIrqfd(r.irqfd.fd(), r.gsi);
+                    }
                     r.irqfd.close();
                 }
                 vm.removeMsiRoute(r.gsi);

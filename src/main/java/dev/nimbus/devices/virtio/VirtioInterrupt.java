@@ -22,4 +22,15 @@ public interface VirtioInterrupt {
      * and notifies the driver (2.1.2). {@code reason} goes to the log.
      */
     void needsReset(String reason);
+
+    /**
+     * An eventfd that, when written, delivers queue {@code queueIndex}'s used buffer
+     * notification without going through this process (the irqfd of the queue's MSI-X vector),
+     * for an engine in another process (vhost-user); null when there is none, and the caller
+     * then relays with {@link #signalQueue}. Valid until the device is reset; the caller does
+     * not close it.
+     */
+    default dev.nimbus.sys.EventFd queueIrqfd(int queueIndex) {
+        return null;
+    }
 }

@@ -777,6 +777,17 @@ public final class VirtioPciDevice implements PciDevice {
         }
 
         @Override
+        public EventFd queueIrqfd(int queueIndex) {
+            // Only with MSI-X on and a vector chosen; a write to the irqfd then raises what
+            // signalQueue would, and the ISR bit is not needed with MSI-X (4.1.4.5).
+            int vector = queueVector.get(queueIndex);
+            if (vector == VIRTIO_MSI_NO_VECTOR || !msix.isEnabled()) {
+                return null;
+            }
+            return msix.exportIrqfd(vector);
+        }
+
+        @Override
         public void needsReset(String reason) {
             needsResetEvents.incrementAndGet();
             GUEST_ERRORS.log(Level.WARNING, () -> id + ": device needs reset: " + reason);

@@ -82,6 +82,9 @@ public final class Virtqueue {
     private final MemorySegment usedRing;
     private final long usedEventOffset;
     private final long availEventOffset;
+    private final long descGpa;
+    private final long availGpa;
+    private final long usedGpa;
 
     private int nextAvail;
     private int nextUsed;
@@ -91,7 +94,11 @@ public final class Virtqueue {
     private long malformedChains;
 
     private Virtqueue(String name, GuestMemory memory, int size, long features,
+            long descGpa, long availGpa, long usedGpa,
             MemorySegment descTable, MemorySegment availRing, MemorySegment usedRing) {
+        this.descGpa = descGpa;
+        this.availGpa = availGpa;
+        this.usedGpa = usedGpa;
         this.name = name;
         this.memory = memory;
         this.size = size;
@@ -129,7 +136,8 @@ public final class Virtqueue {
         MemorySegment avail = part(name, "available ring", memory, availGpa, 6 + 2L * size);
         MemorySegment used = part(name, "used ring", memory, usedGpa,
                 6 + (long) VIRTQ_USED_ELEM_SIZE * size);
-        return new Virtqueue(name, memory, size, features, desc, avail, used);
+        return new Virtqueue(name, memory, size, features, descGpa, availGpa, usedGpa, desc, avail,
+                used);
     }
 
     private static void checkAlignment(String name, String part, long gpa, int alignment)
@@ -156,6 +164,37 @@ public final class Virtqueue {
 
     public String name() {
         return name;
+    }
+
+    /** Guest physical address of the descriptor table (Descriptor Area). */
+    public long descGpa() {
+        return descGpa;
+    }
+
+    /** Guest physical address of the available ring (Driver Area). */
+    public long availGpa() {
+        return availGpa;
+    }
+
+    /** Guest physical address of the used ring (Device Area). */
+    public long usedGpa() {
+        return usedGpa;
+    }
+
+    /**
+     * Continues where another device instance left the queue: the next available index to take
+     * and the used index already published. A vhost-user back-end gets the first from
+     * SET_VRING_BASE and reads the second from the used ring; call before the first {@link #pop}.
+     */
+    public void restoreIndices(int nextAvail, int nextUsed) {
+        this.nextAvail = nextAvail & 0xFFFF;
+        this.nextUsed = nextUsed & 0xFFFF;
+        this.signalledUsedValid = false;
+    }
+
+    /** The used index as it stands in guest memory (what a driver sees published). */
+    public int publishedUsedIndex() {
+        return Short.toUnsignedInt((short) INDEX.getAcquire(usedRing, USED_IDX));
     }
 
     /** Whether VIRTIO_F_EVENT_IDX was negotiated for this queue. */

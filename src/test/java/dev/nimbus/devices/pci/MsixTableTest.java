@@ -170,4 +170,42 @@ class MsixTableTest {
         assertTrue(vm.irqfds().isEmpty());
         assertEquals(GsiAllocator.FIRST_MSI_GSI, gsis.allocate(), "GSIs were returned");
     }
+
+    @Test
+    void exportedIrqfdIsHeldBackFromKvmWhileMaskedAndDeliveredOnUnmask() throws Exception {
+        msix.writeMessageControl(PCI_MSIX_FLAGS_ENABLE);
+        program(1, LAPIC_MSI, 0x31, true);
+        dev.nimbus.sys.EventFd irqfd = msix.exportIrqfd(1);
+        assertTrue(irqfd != null && vm.irqfds().containsKey(irqfd.fd()), "KVM listens");
+
+        // The guest masks the vector; a back-end's write must not reach KVM now.
+        msix.writeTable(1 * 16L + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 1);
+        assertFalse(vm.irqfds().containsKey(irqfd.fd()), "held back while masked");
+        irqfd.write(1);
+        msix.writeTable(1 * 16L + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+        assertTrue(vm.irqfds().containsKey(irqfd.fd()), "KVM listens again and sees the write");
+        assertEquals(1, irqfd.read());
+
+        // The function mask and disabling MSI-X hold it back too.
+        msix.writeMessageControl(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+        assertFalse(vm.irqfds().containsKey(irqfd.fd()));
+        msix.writeMessageControl(PCI_MSIX_FLAGS_ENABLE);
+        assertTrue(vm.irqfds().containsKey(irqfd.fd()));
+        msix.writeMessageControl(0);
+        assertFalse(vm.irqfds().containsKey(irqfd.fd()));
+    }
+
+    @Test
+    void exportingAMaskedVectorRoutesItButKvmWaitsForTheUnmask() {
+        msix.writeMessageControl(PCI_MSIX_FLAGS_ENABLE);
+        program(2, LAPIC_MSI, 0x32, false);
+        dev.nimbus.sys.EventFd irqfd = msix.exportIrqfd(2);
+        assertTrue(irqfd != null);
+        assertFalse(vm.irqfds().containsKey(irqfd.fd()));
+        msix.writeTable(2 * 16L + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+        assertTrue(vm.irqfds().containsKey(irqfd.fd()));
+        assertEquals(new FakeVm.MsiRoute(LAPIC_MSI, 0x32), vm.routes().get(vm.irqfds()
+                .get(irqfd.fd())));
+        assertEquals(null, msix.exportIrqfd(7), "no such vector");
+    }
 }
