@@ -168,6 +168,8 @@ step_assets() {
         apt_update
     fi
     "$SCRIPT_DIR/guest-assets.sh" "${q[@]}" > /dev/null
+    # The Debian root file system the vhost-user tests boot under QEMU (cached; ~1 min once).
+    "$SCRIPT_DIR/guest-rootfs.sh" "${q[@]}" > /dev/null
 }
 
 # Plain if statements: a function called from an && list runs without errexit.
