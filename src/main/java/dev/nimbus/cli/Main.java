@@ -3,6 +3,7 @@ package dev.nimbus.cli;
 import dev.nimbus.hypervisor.HypervisorException;
 import dev.nimbus.hypervisor.kvm.Kvm;
 import dev.nimbus.log.Logging;
+import dev.nimbus.log.StartupTrace;
 import dev.nimbus.vmm.Vmm;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -20,6 +21,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        StartupTrace.mark("jvm");
         System.exit(run(args));
     }
 
@@ -38,6 +40,7 @@ public final class Main {
             System.out.println(Usage.versionText(cl.verbosity()));
             return 0;
         }
+        StartupTrace.mark("command-line");
         Logging.setVerbosity(cl.verbosity());
         if (cl.logFile().isPresent()) {
             try {
@@ -55,6 +58,7 @@ public final class Main {
         Kvm kvm;
         try {
             kvm = Kvm.open();
+            StartupTrace.mark("kvm-open");
         } catch (HypervisorException e) {
             return fail(e.getMessage());
         }

@@ -37,6 +37,7 @@ import dev.nimbus.hypervisor.SpecialRegisters;
 import dev.nimbus.hypervisor.StandardRegisters;
 import dev.nimbus.hypervisor.Vcpu;
 import dev.nimbus.hypervisor.Vm;
+import dev.nimbus.log.StartupTrace;
 import dev.nimbus.memory.GuestMemory;
 import dev.nimbus.memory.GuestRegion;
 import dev.nimbus.sys.SyscallException;
@@ -89,6 +90,7 @@ public final class VirtualMachine implements AutoCloseable {
         GuestMemory memory;
         try {
             memory = GuestMemory.create(layout.ramRangePairs(), "nimbus-ram");
+            StartupTrace.mark("guest-memory");
         } catch (SyscallException e) {
             throw new VmmException("Cannot allocate " + (config.memory().size() >> 20)
                     + " MiB of guest memory", e);
@@ -96,6 +98,7 @@ public final class VirtualMachine implements AutoCloseable {
         Vm vm;
         try {
             vm = hypervisor.createVm();
+            StartupTrace.mark("kvm-vm");
         } catch (HypervisorException e) {
             memory.close();
             throw new VmmException("Cannot create the VM", e);
@@ -132,9 +135,12 @@ public final class VirtualMachine implements AutoCloseable {
                 onExit.accept(new VmExitEvent.Reset());
             }
         };
+        StartupTrace.mark("memory-slots");
         addLegacyDevices(layout, control);
+        StartupTrace.mark("legacy-devices");
         int physBits = guestPhysBits(hypervisor);
         addPciDevices(layout, physBits);
+        StartupTrace.mark("pci-devices");
 
         int bootVcpus = config.cpus().bootVcpus();
         int maxVcpus = config.cpus().maxVcpus();
@@ -147,6 +153,7 @@ public final class VirtualMachine implements AutoCloseable {
                         pci.mmio64Window().end() - pci.mmio64Window().start()))
                 .build();
         long rsdp = AcpiTables.write(memory, acpi);
+        StartupTrace.mark("acpi");
 
         var payload = config.payload();
         try {
@@ -158,11 +165,13 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (BootException e) {
             throw new VmmException(e.getMessage(), e);
         }
+        StartupTrace.mark("kernel");
         LOG.log(Level.INFO, () -> String.format("Loaded %s kernel at 0x%x-0x%x, entry 0x%x",
                 kernel.format(), kernel.kernelStart(), kernel.kernelEnd(), kernel.vcpu().rip()));
 
         List<Vcpu> vcpus = createVcpus(hypervisor, bootVcpus, maxVcpus);
         cpus = new CpuManager(vm, vcpus, new IoDispatcher(pio, mmio), onExit);
+        StartupTrace.mark("vcpus");
     }
 
     private void addLegacyDevices(RamLayout layout, VmControl control) throws VmmException {

@@ -1,0 +1,58 @@
+package dev.nimbus.log;
+
+import java.io.PrintStream;
+import java.time.Instant;
+
+/**
+ * Start-up phase timings for performance work: with {@code NIMBUS_TRACE_STARTUP=1} in the
+ * environment each {@link #mark} prints one line on standard error, for example
+ * {@code nimbus: startup 41.2 ms +3.1 ms main}: the time since the launcher started (when
+ * {@code bin/nimbus} passed its start time in {@code NIMBUS_TRACE_T0}, else since this class
+ * was loaded), the time since the previous mark, and the phase that just ended. Without the
+ * variable a mark costs one branch.
+ */
+public final class StartupTrace {
+    private static final boolean ENABLED = System.getenv("NIMBUS_TRACE_STARTUP") != null;
+    private static final long ORIGIN_MICROS = ENABLED ? origin() : 0;
+    private static long lastMicros = ORIGIN_MICROS;
+
+    private StartupTrace() {}
+
+    /** Whether marks print anything. */
+    public static boolean enabled() {
+        return ENABLED;
+    }
+
+    /** Records that {@code phase} has ended, when tracing is on. */
+    public static void mark(String phase) {
+        if (ENABLED) {
+            print(phase);
+        }
+    }
+
+    private static synchronized void print(String phase) {
+        long now = nowMicros();
+        PrintStream err = System.err;
+        err.printf("nimbus: startup %.1f ms +%.1f ms %s%n",
+                (now - ORIGIN_MICROS) / 1000.0, (now - lastMicros) / 1000.0, phase);
+        lastMicros = now;
+    }
+
+    /** The launcher's start ({@code $EPOCHREALTIME}, seconds with a fraction), else now. */
+    private static long origin() {
+        String t0 = System.getenv("NIMBUS_TRACE_T0");
+        if (t0 != null) {
+            try {
+                return Math.round(Double.parseDouble(t0.replace(',', '.')) * 1e6);
+            } catch (NumberFormatException e) {
+                // Fall through to now: the variable is only a hint.
+            }
+        }
+        return nowMicros();
+    }
+
+    private static long nowMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
+    }
+}
