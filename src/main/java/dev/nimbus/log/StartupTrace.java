@@ -32,10 +32,17 @@ public final class StartupTrace {
 
     private static synchronized void print(String phase) {
         long now = nowMicros();
+        // No String.format: its locale data would add milliseconds to the phase it measures.
         PrintStream err = System.err;
-        err.printf("nimbus: startup %.1f ms +%.1f ms %s%n",
-                (now - ORIGIN_MICROS) / 1000.0, (now - lastMicros) / 1000.0, phase);
+        err.println("nimbus: startup " + millis(now - ORIGIN_MICROS) + " ms +"
+                + millis(now - lastMicros) + " ms " + phase);
         lastMicros = now;
+    }
+
+    /** Microseconds as milliseconds with one decimal. */
+    static String millis(long micros) {
+        long tenths = Math.round(micros / 100.0);
+        return (tenths / 10) + "." + (tenths % 10);
     }
 
     /** The launcher's start ({@code $EPOCHREALTIME}, seconds with a fraction), else now. */
