@@ -16,7 +16,14 @@ readonly ME=bench-boot
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_DIR=$(dirname "$SCRIPT_DIR")
 readonly SCRIPT_DIR REPO_DIR
-readonly OUT=$REPO_DIR/target/bench
+# Results go to target/bench unless the options name another folder (--out DIR).
+OUT=$REPO_DIR/target/bench
+prev=
+for a in "$@"; do
+    [ "$prev" = --out ] && OUT=$a
+    prev=$a
+done
+readonly OUT
 
 die() { echo "$ME: error: $*" >&2; exit 1; }
 

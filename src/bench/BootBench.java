@@ -88,10 +88,13 @@ public final class BootBench {
     private String qemu = "qemu-system-x86_64";
     private List<String> machines = List.of("microvm", "q35");
     private final Map<String, String> variants = new LinkedHashMap<>();
+    private final Map<String, Path> builds = new LinkedHashMap<>();
     private Path linuxKernel;
     private Path linuxInitramfs;
     private Path out = Path.of("target/bench");
     private boolean quiet;
+    private int waitIdlePct = 0;
+    private int waitIdleMaxMs = 10_000;
 
     public static void main(String[] args) throws Exception {
         BootBench b = new BootBench();
@@ -114,8 +117,11 @@ public final class BootBench {
                           --qemu PATH         qemu-system-x86_64 ("none" to skip QEMU)
                           --machines LIST     QEMU machines, comma separated (default microvm,q35)
                           --variant NAME=OPTS an extra Nimbus configuration with NIMBUS_JAVA_OPTS=OPTS
+                          --build NAME=PATH   an extra Nimbus configuration: another build's bin/nimbus
                           --linux KERNEL,INITRAMFS  also boot Linux to its init (needs VMX/SVM)
                           --out DIR           where runs.tsv, summary.md, plot.dat go (target/bench)
+                          --wait-idle PCT     before each run, wait (10 s at most) until the host's
+                                              CPUs were PCT% idle over 300 ms (default 0: no wait)
                           -q                  no per-run lines
                         """);
                 return false;
@@ -145,12 +151,20 @@ public final class BootBench {
                     }
                     variants.put(v.substring(0, eq), v.substring(eq + 1));
                 }
+                case "--build" -> {
+                    int eq = v.indexOf('=');
+                    if (eq <= 0) {
+                        throw new IllegalArgumentException("--build wants NAME=PATH: " + v);
+                    }
+                    builds.put(v.substring(0, eq), Path.of(v.substring(eq + 1)));
+                }
                 case "--linux" -> {
                     String[] p = v.split(",", 2);
                     linuxKernel = Path.of(p[0]);
                     linuxInitramfs = p.length > 1 ? Path.of(p[1]) : null;
                 }
                 case "--out" -> out = Path.of(v);
+                case "--wait-idle" -> waitIdlePct = Integer.parseInt(v);
                 default -> throw new IllegalArgumentException("Unknown option " + a);
             }
         }
@@ -192,6 +206,12 @@ public final class BootBench {
             }
         }
         notes.add("Load average before: " + load0 + "; after: " + loadAverage());
+        Stat idle = Stat.of(runs.stream().map(r -> (double) r.get("host_idle_pct")).toList());
+        if (idle != null) {
+            notes.add(String.format(Locale.ROOT, "Host CPUs idle in the 300 ms before each run:"
+                    + " median %.0f%%, p10 %.0f%% (--wait-idle %d)", idle.median(), idle.p10(),
+                    waitIdlePct));
+        }
 
         String summary = summary(configs, runs, notes);
         Files.writeString(out.resolve("summary.md"), summary);
@@ -219,10 +239,13 @@ public final class BootBench {
 
     private List<Config> helloConfigs() {
         List<Config> list = new ArrayList<>();
-        String mem = "size=" + memoryMib + "M";
-        List<String> nimbusBase = List.of(nimbus.toString(), "--kernel", guest.toString(),
-                "--memory", mem, "--cpus", "boot=1", "--serial", "tty", "--console", "off",
-                "--cmdline");
+        for (Map.Entry<String, Path> b : builds.entrySet()) {
+            List<String> base = nimbusHello(b.getValue());
+            list.add(new Config("nimbus-" + b.getKey(), "hello",
+                    append(base, "kit.action=poweroff"), append(base, "kit.action=halt"),
+                    HELLO_MARKER, Map.of(), 30_000));
+        }
+        List<String> nimbusBase = nimbusHello(nimbus);
         list.add(new Config("nimbus", "hello", append(nimbusBase, "kit.action=poweroff"),
                 append(nimbusBase, "kit.action=halt"), HELLO_MARKER, Map.of(), 30_000));
         variants.forEach((name, opts) -> list.add(new Config("nimbus-" + name, "hello",
@@ -238,6 +261,13 @@ public final class BootBench {
             }
         }
         return list;
+    }
+
+    /** bin/nimbus booting the hello guest; the command line ({@code kit.action}) comes last. */
+    private List<String> nimbusHello(Path launcherScript) {
+        return List.of(launcherScript.toString(), "--kernel", guest.toString(),
+                "--memory", "size=" + memoryMib + "M", "--cpus", "boot=1", "--serial", "tty",
+                "--console", "off", "--cmdline");
     }
 
     private List<Config> linuxConfigs() {
@@ -292,6 +322,7 @@ public final class BootBench {
     }
 
     private Run launch(Config c, String kind, int round) throws IOException, InterruptedException {
+        int idlePct = waitForIdleHost();
         List<String> cmd = new ArrayList<>(List.of(launcher.toString(),
                 "-m", c.marker(), "-t", Long.toString(c.timeoutMs()),
                 "-o", out.resolve("last.out").toString(), "-e", out.resolve("last.err").toString()));
@@ -318,6 +349,7 @@ public final class BootBench {
                 }
             }
         }
+        facts.put("host_idle_pct", (long) idlePct);
         Run r = new Run(c.name(), kind, round, facts);
         if (!r.ok()) {
             Files.copy(out.resolve("last.out"), out.resolve("last-failure.out"),
@@ -326,6 +358,36 @@ public final class BootBench {
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         return r;
+    }
+
+    /**
+     * Waits until the host's CPUs were at least {@code waitIdlePct}% idle over 300 ms, or
+     * {@code waitIdleMaxMs} passed; returns the last idle percentage seen. On a shared machine
+     * this keeps other people's work out of most runs.
+     */
+    private int waitForIdleHost() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + waitIdleMaxMs * 1_000_000L;
+        while (true) {
+            long[] a = cpuTimes();
+            Thread.sleep(300);
+            long[] b = cpuTimes();
+            long total = b[0] - a[0];
+            int idle = total <= 0 ? 100 : (int) (100 * (b[1] - a[1]) / total);
+            if (idle >= waitIdlePct || System.nanoTime() > deadline) {
+                return idle;
+            }
+        }
+    }
+
+    /** Total and idle (idle + iowait) jiffies over all CPUs, from /proc/stat. */
+    private static long[] cpuTimes() throws IOException {
+        String line = Files.readAllLines(Path.of("/proc/stat")).get(0);
+        String[] f = line.trim().split("\\s+");
+        long total = 0;
+        for (int i = 1; i < f.length; i++) {
+            total += Long.parseLong(f[i]);
+        }
+        return new long[] {total, Long.parseLong(f[4]) + Long.parseLong(f[5])};
     }
 
     private static Stat stat(List<Run> runs, String config, Metric m) {
@@ -343,7 +405,7 @@ public final class BootBench {
 
     private String summary(List<Config> configs, List<Run> runs, List<String> notes) {
         StringBuilder sb = new StringBuilder();
-        sb.append("Medians, with p10..p90 below; ").append(rounds).append(" boot runs and ")
+        sb.append("Medians (bold), with p10..p90 in brackets; ").append(rounds).append(" boot runs and ")
                 .append(idleRounds).append(" idle runs (").append(idleMs)
                 .append(" ms after the marker) per configuration, alternating. Guest RAM ")
                 .append(memoryMib).append(" MiB, 1 vCPU.\n\n");

@@ -40,8 +40,6 @@ void kit_end(void);
 void kit_error(const char *what);
 uint32_t kit_lines(void);
 uint32_t kit_errors(void);
-/* Non-zero: print nothing until the next kit_error() (the hello guest's silent ACPI walk). */
-extern int kit_quiet;
 
 /* --- lib.c: freestanding helpers --- */
 void *memset(void *d, int c, size_t n);

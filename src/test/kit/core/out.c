@@ -16,12 +16,8 @@
 static uint32_t line_count;
 static uint32_t error_count;
 
-int kit_quiet;
-
 static void uart_putc(char c)
 {
-    if (kit_quiet)
-        return;
     for (uint32_t i = 0; i < LSR_POLL_LIMIT; i++) {
         if (inb(COM1_BASE + UART_LSR) & UART_LSR_THRE)
             break;
@@ -134,10 +130,9 @@ void kit_end(void)
     uart_putc('\n');
 }
 
-/* KIT-ERROR what=<what>; callers may add fields before kit_end(). Errors end quiet output. */
+/* KIT-ERROR what=<what>; callers may add fields before kit_end(). */
 void kit_error(const char *what)
 {
-    kit_quiet = 0;
     kit_line("ERROR");
     kit_cstr("what", what);
     error_count++;

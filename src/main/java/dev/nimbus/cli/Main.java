@@ -1,7 +1,7 @@
 package dev.nimbus.cli;
 
+import dev.nimbus.hypervisor.Hypervisor;
 import dev.nimbus.hypervisor.HypervisorException;
-import dev.nimbus.hypervisor.kvm.Kvm;
 import dev.nimbus.log.Logging;
 import dev.nimbus.log.StartupTrace;
 import dev.nimbus.vmm.Vmm;
@@ -26,6 +26,9 @@ public final class Main {
     }
 
     static int run(String[] args) {
+        // Opening KVM (and linking the first downcall) does not need the command line: it runs
+        // on another thread while the command line is parsed.
+        EarlyKvm early = EarlyKvm.start();
         CommandLine cl;
         try {
             cl = CommandLine.parse(args);
@@ -55,13 +58,13 @@ public final class Main {
             return fail("No kernel or firmware given (--kernel or --firmware is required)");
         }
 
-        Kvm kvm;
+        Hypervisor kvm;
         try {
-            kvm = Kvm.open();
-            StartupTrace.mark("kvm-open");
+            kvm = early.await();
         } catch (HypervisorException e) {
             return fail(e.getMessage());
         }
+        StartupTrace.mark("kvm-ready");
         Vmm.Outcome outcome = new Vmm(kvm).run(cl.vmConfig().get());
         if (outcome.error() != null) {
             if (cl.logFile().isPresent()) {

@@ -39,7 +39,6 @@ import dev.nimbus.hypervisor.Vcpu;
 import dev.nimbus.hypervisor.Vm;
 import dev.nimbus.log.StartupTrace;
 import dev.nimbus.memory.GuestMemory;
-import dev.nimbus.memory.GuestRegion;
 import dev.nimbus.sys.SyscallException;
 import dev.nimbus.vmm.config.ConsoleMode;
 import dev.nimbus.vmm.config.VmConfig;
@@ -73,6 +72,7 @@ public final class VirtualMachine implements AutoCloseable {
     private CpuManager cpus;
     private LoadedKernel kernel;
     private PciSegment pci;
+    private MemorySlots slots;
 
     private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory) {
         this.config = config;
@@ -115,14 +115,8 @@ public final class VirtualMachine implements AutoCloseable {
 
     private void build(Hypervisor hypervisor, RamLayout layout, Consumer<VmExitEvent> onExit)
             throws VmmException {
-        int slot = 0;
-        for (GuestRegion r : memory.regions()) {
-            try {
-                vm.setUserMemoryRegion(slot++, r.gpa(), r.size(), r.hva());
-            } catch (HypervisorException e) {
-                throw new VmmException("Cannot map guest memory", e);
-            }
-        }
+        // KVM takes the memory slots on another thread while devices and payload are built.
+        slots = MemorySlots.register(vm, memory);
 
         VmControl control = new VmControl() {
             @Override
@@ -135,7 +129,6 @@ public final class VirtualMachine implements AutoCloseable {
                 onExit.accept(new VmExitEvent.Reset());
             }
         };
-        StartupTrace.mark("memory-slots");
         addLegacyDevices(layout, control);
         StartupTrace.mark("legacy-devices");
         int physBits = guestPhysBits(hypervisor);
@@ -169,6 +162,7 @@ public final class VirtualMachine implements AutoCloseable {
         LOG.log(Level.INFO, () -> String.format("Loaded %s kernel at 0x%x-0x%x, entry 0x%x",
                 kernel.format(), kernel.kernelStart(), kernel.kernelEnd(), kernel.vcpu().rip()));
 
+        slots.await();
         List<Vcpu> vcpus = createVcpus(hypervisor, bootVcpus, maxVcpus);
         cpus = new CpuManager(vm, vcpus, new IoDispatcher(pio, mmio), onExit);
         StartupTrace.mark("vcpus");
@@ -374,6 +368,9 @@ public final class VirtualMachine implements AutoCloseable {
     /** Stops the vCPUs and devices, then frees the VM and its memory, in that order. */
     @Override
     public void close() {
+        if (slots != null) {
+            slots.join();
+        }
         if (cpus != null) {
             cpus.stop();
         }

@@ -52,8 +52,7 @@ public final class GuestKit {
 
     /**
      * The hello guest, for boot benchmarks: the PVH entry of {@link #pvhGuest()}, but it prints
-     * only {@code KIT-HELLO boot=pvh} and then powers off (or does the {@code kit.action} its
-     * command line names).
+     * only {@code KIT-HELLO boot=pvh} and then powers off, or halts with {@code kit.action=halt}.
      */
     public static Path helloGuest() {
         return outputDirectory().resolve(HELLO_IMAGE);
