@@ -29,7 +29,9 @@ fail() {
 }
 
 [ -f "$JAR" ] || fail "$JAR is missing (mvn -B -DskipTests package)"
-[ -r /dev/kvm ] && [ -w /dev/kvm ] || fail "the training run needs a usable /dev/kvm"
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+    fail "the training run needs a usable /dev/kvm"
+fi
 
 # An old cache must not be in use while the new one is made: bin/nimbus would pass both.
 rm -f "$CACHE"

@@ -31,7 +31,9 @@ die() { echo "$ME: error: $*" >&2; exit 1; }
 . "$SCRIPT_DIR/lib/jdk.sh"
 java_home=$(nimbus_find_jdk 25) || die "no JDK 25 found (set JAVA_HOME)"
 [ -f "$REPO_DIR/target/nimbus.jar" ] || die "target/nimbus.jar is missing: run scripts/setup.sh"
-[ -r /dev/kvm ] && [ -w /dev/kvm ] || die "/dev/kvm is not usable by this user"
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+    die "/dev/kvm is not usable by this user"
+fi
 
 mkdir -p "$OUT"
 gcc -O2 -Wall -Wextra -o "$OUT/bench-launch" "$REPO_DIR/src/bench/launch.c"

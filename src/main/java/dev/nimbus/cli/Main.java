@@ -16,8 +16,6 @@ import java.nio.file.Path;
  * line on standard error.
  */
 public final class Main {
-    private static final Logger LOG = System.getLogger(Main.class.getName());
-
     private Main() {}
 
     public static void main(String[] args) {
@@ -58,6 +56,9 @@ public final class Main {
             return fail("No kernel or firmware given (--kernel or --firmware is required)");
         }
 
+        // The first System.getLogger loads the logger service from the jar (milliseconds): here
+        // it overlaps the opening of KVM, where a static field would have delayed its start.
+        Logger log = System.getLogger(Main.class.getName());
         Hypervisor kvm;
         try {
             kvm = early.await();
@@ -68,7 +69,7 @@ public final class Main {
         Vmm.Outcome outcome = new Vmm(kvm).run(cl.vmConfig().get());
         if (outcome.error() != null) {
             if (cl.logFile().isPresent()) {
-                LOG.log(Level.ERROR, outcome.error());
+                log.log(Level.ERROR, outcome.error());
             }
             return fail(outcome.error());
         }
