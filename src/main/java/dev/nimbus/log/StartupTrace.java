@@ -12,11 +12,15 @@ import java.time.Instant;
  * variable a mark costs one branch.
  */
 public final class StartupTrace {
-    private static final boolean ENABLED = System.getenv("NIMBUS_TRACE_STARTUP") != null;
+    private static final boolean ENABLED = isSet(System.getenv("NIMBUS_TRACE_STARTUP"));
     private static final long ORIGIN_MICROS = ENABLED ? origin() : 0;
     private static long lastMicros = ORIGIN_MICROS;
 
     private StartupTrace() {}
+
+    private static boolean isSet(String value) {
+        return value != null && !value.isEmpty() && !value.equals("0");
+    }
 
     /** Whether marks print anything. */
     public static boolean enabled() {

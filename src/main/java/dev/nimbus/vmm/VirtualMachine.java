@@ -98,7 +98,6 @@ public final class VirtualMachine implements AutoCloseable {
         Vm vm;
         try {
             vm = hypervisor.createVm();
-            StartupTrace.mark("kvm-vm");
         } catch (HypervisorException e) {
             memory.close();
             throw new VmmException("Cannot create the VM", e);
@@ -130,10 +129,9 @@ public final class VirtualMachine implements AutoCloseable {
             }
         };
         addLegacyDevices(layout, control);
-        StartupTrace.mark("legacy-devices");
         int physBits = guestPhysBits(hypervisor);
         addPciDevices(layout, physBits);
-        StartupTrace.mark("pci-devices");
+        StartupTrace.mark("devices");
 
         int bootVcpus = config.cpus().bootVcpus();
         int maxVcpus = config.cpus().maxVcpus();
@@ -146,7 +144,6 @@ public final class VirtualMachine implements AutoCloseable {
                         pci.mmio64Window().end() - pci.mmio64Window().start()))
                 .build();
         long rsdp = AcpiTables.write(memory, acpi);
-        StartupTrace.mark("acpi");
 
         var payload = config.payload();
         try {
@@ -158,7 +155,7 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (BootException e) {
             throw new VmmException(e.getMessage(), e);
         }
-        StartupTrace.mark("kernel");
+        StartupTrace.mark("acpi-kernel");
         LOG.log(Level.INFO, () -> String.format("Loaded %s kernel at 0x%x-0x%x, entry 0x%x",
                 kernel.format(), kernel.kernelStart(), kernel.kernelEnd(), kernel.vcpu().rip()));
 

@@ -1,7 +1,6 @@
 package dev.nimbus.vmm;
 
 import dev.nimbus.hypervisor.Hypervisor;
-import dev.nimbus.log.StartupTrace;
 import dev.nimbus.vmm.config.VmConfig;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -46,7 +45,6 @@ public final class Vmm {
                     LOG.log(Level.INFO, "VM booted");
                 }
                 event = exit.get();
-                StartupTrace.mark("guest-exit");
             } catch (VmmException e) {
                 LOG.log(Level.DEBUG, "VM set-up failed", e);
                 return new Outcome(1, message(e));
@@ -56,7 +54,6 @@ public final class Vmm {
             } catch (ExecutionException e) {
                 return new Outcome(1, message(e.getCause()));
             }
-            StartupTrace.mark("vm-closed");
             switch (event) {
                 case VmExitEvent.PowerOff p -> {
                     LOG.log(Level.INFO, "Guest powered off");
