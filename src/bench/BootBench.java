@@ -91,6 +91,8 @@ public final class BootBench {
     private final Map<String, Path> builds = new LinkedHashMap<>();
     private Path linuxKernel;
     private Path linuxInitramfs;
+    private boolean forceLinux;
+    private int linuxTimeoutMs = 120_000;
     private Path out = Path.of("target/bench");
     private boolean quiet;
     private int waitIdlePct = 0;
@@ -119,6 +121,9 @@ public final class BootBench {
                           --variant NAME=OPTS an extra Nimbus configuration with NIMBUS_JAVA_OPTS=OPTS
                           --build NAME=PATH   an extra Nimbus configuration: another build's bin/nimbus
                           --linux KERNEL,INITRAMFS  also boot Linux to its init (needs VMX/SVM)
+                          --force-linux       boot Linux even without VMX/SVM (it fails there:
+                                              for checking the command lines)
+                          --linux-timeout MS  per Linux run (default 120000)
                           --out DIR           where runs.tsv, summary.md, plot.dat go (target/bench)
                           --wait-idle PCT     before each run, wait (10 s at most) until the host's
                                               CPUs were PCT% idle over 300 ms (default 0: no wait)
@@ -128,6 +133,10 @@ public final class BootBench {
             }
             if (a.equals("-q")) {
                 quiet = true;
+                continue;
+            }
+            if (a.equals("--force-linux")) {
+                forceLinux = true;
                 continue;
             }
             if (i + 1 >= args.length) {
@@ -164,6 +173,7 @@ public final class BootBench {
                     linuxInitramfs = p.length > 1 ? Path.of(p[1]) : null;
                 }
                 case "--out" -> out = Path.of(v);
+                case "--linux-timeout" -> linuxTimeoutMs = Integer.parseInt(v);
                 case "--wait-idle" -> waitIdlePct = Integer.parseInt(v);
                 default -> throw new IllegalArgumentException("Unknown option " + a);
             }
@@ -280,14 +290,15 @@ public final class BootBench {
         }
         // Linux idles in init's sleep when told to: nimbus.sleep keeps it up long enough.
         List<String> nIdle = replaceLast(n, LINUX_CMDLINE, LINUX_CMDLINE + " nimbus.sleep=600");
-        list.add(new Config("nimbus-linux", "linux", n, nIdle, LINUX_MARKER, Map.of(), 120_000));
+        list.add(new Config("nimbus-linux", "linux", n, nIdle, LINUX_MARKER, Map.of(),
+                linuxTimeoutMs));
         if (!qemu.equals("none")) {
             for (String m : machines) {
                 List<String> base = qemuBase(m, linuxKernel, linuxInitramfs);
                 list.add(new Config("qemu-" + m + "-linux", "linux",
                         append(base, "-append", LINUX_CMDLINE),
                         append(base, "-append", LINUX_CMDLINE + " nimbus.sleep=600"),
-                        LINUX_MARKER, Map.of(), 120_000));
+                        LINUX_MARKER, Map.of(), linuxTimeoutMs));
             }
         }
         return list;
@@ -310,7 +321,7 @@ public final class BootBench {
             return "no kernel given (--linux; scripts/bench-boot.sh passes the guest assets"
                     + " when scripts/guest-assets.sh has made them)";
         }
-        if (Files.exists(Path.of("/sys/module/kvm_intel"))
+        if (forceLinux || Files.exists(Path.of("/sys/module/kvm_intel"))
                 || Files.exists(Path.of("/sys/module/kvm_amd"))) {
             return null;
         }

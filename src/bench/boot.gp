@@ -1,16 +1,17 @@
 # Draws BootBench's plot.dat: gnuplot -e "data='plot.dat'; out='boot.png'" boot.gp
 # Left: start to first UART byte and start to exit (ms, log scale); right: peak RSS and idle RSS
 # outside guest RAM (MiB). Bars are medians, whiskers p10..p90.
-set terminal pngcairo size 1200,520 font "sans,10"
+if (!exists("title")) title = "Boot and footprint: Nimbus and QEMU (KVM), hello guest"
+set terminal pngcairo size 1200,560 font "sans,10"
 set output out
-set multiplot layout 1,2 title "Boot and footprint: Nimbus and QEMU (KVM), hello guest" font "sans,12"
+set multiplot layout 1,2 title title font "sans,12"
 
 set style data histograms
 set style histogram errorbars gap 2 lw 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
 set grid ytics
-set key top left
+set key outside top center horizontal
 set xtics rotate by -25 noenhanced
 set bars 0.5
 
