@@ -64,7 +64,8 @@ nimbus_locate_jdk() {
         [ -L "$dir" ] && continue
         nimbus_read_jdk_feature "$dir"
         [ -n "$NIMBUS_JDK_FEATURE" ] || continue
-        if [ "$NIMBUS_JDK_FEATURE" -ge "$min" ] && [ "$NIMBUS_JDK_FEATURE" -gt "$best_feature" ]; then
+        if [ "$NIMBUS_JDK_FEATURE" -ge "$min" ] \
+            && [ "$NIMBUS_JDK_FEATURE" -gt "$best_feature" ]; then
             best=$dir
             best_feature=$NIMBUS_JDK_FEATURE
         fi

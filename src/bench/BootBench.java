@@ -111,24 +111,24 @@ public final class BootBench {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) {
                 System.out.print("""
-                        usage: java BootBench.java --launcher PATH --nimbus PATH --guest PATH [options]
-                          --rounds N          boot runs per configuration (default 20)
-                          --idle-rounds N     idle RSS runs per configuration (default 5)
-                          --idle-ms N         how long the guest idles before sampling (default 1000)
-                          --memory MIB        guest RAM (default 512)
-                          --qemu PATH         qemu-system-x86_64 ("none" to skip QEMU)
-                          --machines LIST     QEMU machines, comma separated (default microvm,q35)
-                          --variant NAME=OPTS an extra Nimbus configuration with NIMBUS_JAVA_OPTS=OPTS
-                          --build NAME=PATH   an extra Nimbus configuration: another build's bin/nimbus
-                          --linux KERNEL,INITRAMFS  also boot Linux to its init (needs VMX/SVM)
-                          --force-linux       boot Linux even without VMX/SVM (it fails there:
-                                              for checking the command lines)
-                          --linux-timeout MS  per Linux run (default 120000)
-                          --out DIR           where runs.tsv, summary.md, plot.dat go (target/bench)
-                          --wait-idle PCT     before each run, wait (10 s at most) until the host's
-                                              CPUs were PCT% idle over 300 ms (default 0: no wait)
-                          -q                  no per-run lines
-                        """);
+                    usage: java BootBench.java --launcher PATH --nimbus PATH --guest PATH [options]
+                      --rounds N          boot runs per configuration (default 20)
+                      --idle-rounds N     idle RSS runs per configuration (default 5)
+                      --idle-ms N         how long the guest idles before sampling (default 1000)
+                      --memory MIB        guest RAM (default 512)
+                      --qemu PATH         qemu-system-x86_64 ("none" to skip QEMU)
+                      --machines LIST     QEMU machines, comma separated (default microvm,q35)
+                      --variant NAME=OPTS an extra Nimbus configuration, NIMBUS_JAVA_OPTS=OPTS
+                      --build NAME=PATH   an extra Nimbus configuration: another build's bin/nimbus
+                      --linux KERNEL,INITRAMFS  also boot Linux to its init (needs VMX/SVM)
+                      --force-linux       boot Linux even without VMX/SVM (it fails there:
+                                          for checking the command lines)
+                      --linux-timeout MS  per Linux run (default 120000)
+                      --out DIR           where runs.tsv, summary.md, plot.dat go (target/bench)
+                      --wait-idle PCT     before each run, wait (10 s at most) until the host's
+                                          CPUs were PCT% idle over 300 ms (default 0: no wait)
+                      -q                  no per-run lines
+                    """);
                 return false;
             }
             if (a.equals("-q")) {
@@ -332,11 +332,13 @@ public final class BootBench {
         return "/dev/kvm here has no VMX/SVM module (kvm_intel, kvm_amd) loaded";
     }
 
-    private Run launch(Config c, String kind, int round) throws IOException, InterruptedException {
+    private Run launch(Config c, String kind, int round)
+            throws IOException, InterruptedException {
         int idlePct = waitForIdleHost();
         List<String> cmd = new ArrayList<>(List.of(launcher.toString(),
                 "-m", c.marker(), "-t", Long.toString(c.timeoutMs()),
-                "-o", out.resolve("last.out").toString(), "-e", out.resolve("last.err").toString()));
+                "-o", out.resolve("last.out").toString(),
+                "-e", out.resolve("last.err").toString()));
         if (kind.equals("idle")) {
             cmd.addAll(List.of("-i", Integer.toString(idleMs), "-r", Integer.toString(memoryMib)));
         }
@@ -416,8 +418,8 @@ public final class BootBench {
 
     private String summary(List<Config> configs, List<Run> runs, List<String> notes) {
         StringBuilder sb = new StringBuilder();
-        sb.append("Medians (bold), with p10..p90 in brackets; ").append(rounds).append(" boot runs and ")
-                .append(idleRounds).append(" idle runs (").append(idleMs)
+        sb.append("Medians (bold), with p10..p90 in brackets; ").append(rounds)
+                .append(" boot runs and ").append(idleRounds).append(" idle runs (").append(idleMs)
                 .append(" ms after the marker) per configuration, alternating. Guest RAM ")
                 .append(memoryMib).append(" MiB, 1 vCPU.\n\n");
         sb.append("| configuration |");

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -146,7 +147,9 @@ int main(int argc, char **argv)
             wake = idle_at;
         if (kill_at >= 0 && kill_at < wake)
             wake = kill_at;
-        if (now >= deadline && !timed_out) {
+        if (now >= deadline) {
+            if (timed_out)
+                break;      /* killed, yet something still holds the pipe open */
             timed_out = 1;
             kill(pid, SIGKILL);
             deadline = now + KILL_GRACE_MS * 1000;
@@ -198,7 +201,26 @@ int main(int argc, char **argv)
         }
     }
 
-    /* The pipe closed: the process is exiting (or closed stdout); reap it. */
+    /*
+     * The pipe closed: the process is exiting (or closed its stdout early). Wait for the exit
+     * through a pidfd, so that a process that lingers still meets the deadline; then reap it.
+     */
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd >= 0) {
+        for (;;) {
+            int64_t now = now_us();
+            if (now >= deadline) {
+                kill(pid, SIGKILL);
+                timed_out = 1;
+                break;
+            }
+            struct pollfd p = {.fd = pidfd, .events = POLLIN};
+            int r = poll(&p, 1, (int)((deadline - now + 999) / 1000));
+            if (r > 0 || (r < 0 && errno != EINTR))
+                break;
+        }
+        close(pidfd);
+    }
     int status = 0;
     struct rusage ru;
     pid_t w;

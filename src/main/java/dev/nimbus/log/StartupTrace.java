@@ -22,11 +22,6 @@ public final class StartupTrace {
         return value != null && !value.isEmpty() && !value.equals("0");
     }
 
-    /** Whether marks print anything. */
-    public static boolean enabled() {
-        return ENABLED;
-    }
-
     /** Records that {@code phase} has ended, when tracing is on. */
     public static void mark(String phase) {
         if (ENABLED) {
@@ -45,8 +40,8 @@ public final class StartupTrace {
 
     /** Microseconds as milliseconds with one decimal. */
     static String millis(long micros) {
-        long tenths = Math.round(micros / 100.0);
-        return (tenths / 10) + "." + (tenths % 10);
+        long tenths = Math.round(Math.abs(micros) / 100.0);
+        return (micros < 0 ? "-" : "") + (tenths / 10) + "." + (tenths % 10);
     }
 
     /** The launcher's start ({@code $EPOCHREALTIME}, seconds with a fraction), else now. */

@@ -13,5 +13,7 @@ class StartupTraceTest {
         assertEquals("1.3", StartupTrace.millis(1250));
         assertEquals("123.4", StartupTrace.millis(123_400));
         assertEquals("10.0", StartupTrace.millis(9_999));
+        // A launcher clock that went back shows as such rather than as garbage.
+        assertEquals("-2.5", StartupTrace.millis(-2_500));
     }
 }
