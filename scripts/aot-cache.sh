@@ -3,8 +3,8 @@
 # classes a boot loads, already parsed and linked, with their early profiles. It comes from one
 # training run of bin/nimbus itself (so the JVM options match exactly) that boots the test
 # kit's hello guest to power-off. The cache must match the jar: run this again after every
-# `mvn package` (scripts/setup.sh does). A stale or missing cache is not an error; Nimbus
-# then only starts slower.
+# `mvn package` (scripts/setup.sh does). bin/nimbus ignores a cache older than the jar, and a
+# missing one: Nimbus then only starts slower.
 #
 # Usage: scripts/aot-cache.sh [-q]
 # Needs: target/nimbus.jar, gcc (with -m32) and binutils for the guest, and a usable /dev/kvm.
@@ -42,7 +42,9 @@ sh "$REPO_DIR/src/test/kit/build.sh" "$WORK/kit" > "$WORK/kit-build.log" 2>&1 \
 
 log "training run: bin/nimbus boots the kit's hello guest"
 started=$SECONDS
-if ! NIMBUS_AOT_OUTPUT=$WORK/nimbus.aot "$REPO_DIR/bin/nimbus" \
+# The user's extra JVM options must not end up in the cache's configuration.
+if ! env -u NIMBUS_JAVA_OPTS -u NIMBUS_TRACE_STARTUP NIMBUS_AOT_OUTPUT="$WORK/nimbus.aot" \
+        "$REPO_DIR/bin/nimbus" \
         --kernel "$WORK/kit/kit-hello.elf" --memory size=512M --cpus boot=1 \
         --serial tty --console off > "$WORK/training.out" 2> "$WORK/training.err"; then
     fail "the training run failed: see $WORK/training.err"
