@@ -9,7 +9,8 @@
 #   --no-assets  skip scripts/guest-assets.sh
 #
 # Steps: apt packages, a JDK 25 (from $JAVA_HOME or /usr/lib/jvm, else the
-# Adoptium apt repository), `mvn -B -DskipTests package`, guest assets into
+# Adoptium apt repository), `mvn -B -DskipTests package` and the AOT cache
+# (scripts/aot-cache.sh), guest assets into
 # ${NIMBUS_CACHE:-$HOME/.cache/nimbus}/guest.
 set -euo pipefail
 
@@ -28,6 +29,7 @@ readonly SCRIPT_DIR REPO_DIR
 #   iproute2 socat curl         TAP devices and network namespaces; sockets; the REST API
 #   e2fsprogs debootstrap       guest root file systems
 #   util-linux procps time      flock, ps, /usr/bin/time for memory and timing benchmarks
+#   gnuplot-nox                 the plot of scripts/bench-boot.sh
 #   ca-certificates             HTTPS for Maven and Adoptium
 readonly PACKAGES=(
     maven
@@ -38,6 +40,7 @@ readonly PACKAGES=(
     iproute2 socat curl
     e2fsprogs debootstrap
     util-linux procps time
+    gnuplot-nox
     ca-certificates
 )
 readonly JDK_FEATURE=25
@@ -158,6 +161,10 @@ step_build() {
     [ "$QUIET" = 1 ] && q=(-q)
     (cd "$REPO_DIR" && mvn -B -Dstyle.color=never "${q[@]}" -DskipTests package)
     [ -f "$REPO_DIR/target/nimbus.jar" ] || die "the build made no target/nimbus.jar"
+    # The AOT cache bin/nimbus starts with: a training run that boots the kit's hello guest.
+    if ! "$SCRIPT_DIR/aot-cache.sh" "${q[@]}"; then
+        log "continuing without an AOT cache: Nimbus works, but starts slower"
+    fi
 }
 
 step_assets() {

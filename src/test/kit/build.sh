@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the kit guests with gcc and binutils: sh build.sh <output directory>
-# Writes <out>/kit-pvh.elf (PVH ELF64 with 32-bit code) and <out>/kit-bzImage.
+# Writes <out>/kit-pvh.elf (PVH ELF64 with 32-bit code), <out>/kit-hello.elf (the same entry
+# and core, printing one line: for boot benchmarks) and <out>/kit-bzImage.
 set -eu
 
 src=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +48,17 @@ $READELF -nW "$out/kit-pvh.elf.tmp" | grep -q 'Xen.*0x00000012\|Xen.*PHYS32_ENTR
     exit 1
 }
 mv "$out/kit-pvh.elf.tmp" "$out/kit-pvh.elf"
+
+# Hello guest: the PVH entry and the core, with its own main.
+$CC $CFLAGS32 -c "$src/hello/main.c" -o "$out/obj32/hello_main_c.o"
+core32=""
+for f in $CORE; do
+    core32="$core32 $out/obj32/$f.o"
+done
+$LD -m elf_i386 $LDFLAGS -T "$src/pvh/pvh.ld" -o "$out/obj32/hello32.elf" \
+    "$out/obj32/head_S.o" "$out/obj32/hello_main_c.o" $core32
+$OBJCOPY -I elf32-i386 -O elf64-x86-64 "$out/obj32/hello32.elf" "$out/kit-hello.elf.tmp"
+mv "$out/kit-hello.elf.tmp" "$out/kit-hello.elf"
 
 # bzImage guest: 16-bit setup plus position independent 64-bit code.
 objs=""

@@ -2,9 +2,10 @@ package dev.nimbus.cli;
 
 import dev.nimbus.api.ApiServer;
 import dev.nimbus.api.Endpoints;
+import dev.nimbus.hypervisor.Hypervisor;
 import dev.nimbus.hypervisor.HypervisorException;
-import dev.nimbus.hypervisor.kvm.Kvm;
 import dev.nimbus.log.Logging;
+import dev.nimbus.log.StartupTrace;
 import dev.nimbus.sys.FileControl;
 import dev.nimbus.sys.SyscallException;
 import dev.nimbus.vmm.EventMonitor;
@@ -27,8 +28,6 @@ import java.util.concurrent.TimeUnit;
  * owner-only.
  */
 public final class Main {
-    private static final Logger LOG = System.getLogger(Main.class.getName());
-
     /** Owner-only files and sockets. */
     static final int UMASK = 0077;
 
@@ -38,10 +37,14 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        StartupTrace.mark("jvm");
         System.exit(run(args));
     }
 
     static int run(String[] args) {
+        // Opening KVM (and linking the first downcall) does not need the command line: it runs
+        // on another thread while the command line is parsed.
+        EarlyKvm early = EarlyKvm.start();
         FileControl.umask(UMASK);
         CommandLine cl;
         try {
@@ -57,6 +60,7 @@ public final class Main {
             System.out.println(Usage.versionText(cl.verbosity()));
             return 0;
         }
+        StartupTrace.mark("command-line");
         Logging.setVerbosity(cl.verbosity());
         if (cl.logFile().isPresent()) {
             try {
@@ -72,13 +76,17 @@ public final class Main {
         } catch (SyscallException e) {
             return fail("Error opening event monitor: " + e.getMessage());
         }
-        Kvm kvm;
+        // The first System.getLogger loads the logger service from the jar (milliseconds): here
+        // it overlaps the opening of KVM, where a static field would have delayed its start.
+        Logger log = System.getLogger(Main.class.getName());
+        Hypervisor kvm;
         try {
-            kvm = Kvm.open();
+            kvm = early.await();
         } catch (HypervisorException e) {
             events.close();
             return fail(e.getMessage());
         }
+        StartupTrace.mark("kvm-ready");
         events.event("vmm", "starting");
         Vmm vmm = new Vmm(kvm, events, cl.noShutdown(), Usage.VERSION);
 
@@ -108,7 +116,7 @@ public final class Main {
         int code = outcome.error() != null ? 1 : outcome.exitCode();
         if (outcome.error() != null) {
             if (cl.logFile().isPresent()) {
-                LOG.log(Level.ERROR, outcome.error());
+                log.log(Level.ERROR, outcome.error());
             }
             fail(outcome.error());
         }

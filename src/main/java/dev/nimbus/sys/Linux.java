@@ -99,13 +99,18 @@ public final class Linux {
 
     static {
         MemorySegment syscall = LINKER.defaultLookup().find("syscall").orElseThrow();
-        SYSCALL = LINKER.downcallHandle(
-                syscall,
-                FunctionDescriptor.of(
-                        JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
-                        JAVA_LONG, JAVA_LONG),
-                Linker.Option.firstVariadicArg(1),
-                Linker.Option.captureCallState("errno"));
+        FunctionDescriptor longs = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG,
+                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+        Linker.Option errno = Linker.Option.captureCallState("errno");
+        // syscall() is variadic. The x86-64 variadic convention differs from the fixed one
+        // only in %al, the count of vector registers used, and glibc's syscall is an assembly
+        // routine that moves its integer arguments into place and never reads %al. So with
+        // glibc the fixed-arity call is the same call, and it skips the method handle adapter
+        // FFM builds to set %al (about 12 ms of start-up). Another C library gets the variadic
+        // linkage.
+        SYSCALL = LINKER.defaultLookup().find("gnu_get_libc_version").isPresent()
+                ? LINKER.downcallHandle(syscall, longs, errno)
+                : LINKER.downcallHandle(syscall, longs, Linker.Option.firstVariadicArg(1), errno);
         ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     }
 

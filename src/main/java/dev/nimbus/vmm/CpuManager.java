@@ -6,6 +6,7 @@ import dev.nimbus.hypervisor.Vcpu;
 import dev.nimbus.hypervisor.VcpuExit;
 import dev.nimbus.hypervisor.VcpuExitHandler;
 import dev.nimbus.hypervisor.Vm;
+import dev.nimbus.log.StartupTrace;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -66,6 +67,7 @@ final class CpuManager {
     private void runLoop(Vcpu vcpu) {
         vcpu.bindToCurrentThread();
         int index = vcpus.indexOf(vcpu);
+        StartupTrace.mark("vcpu" + vcpu.id() + "-run");
         try {
             while (true) {
                 VcpuExit exit = vcpu.run(io);

@@ -43,8 +43,8 @@ import dev.nimbus.hypervisor.SpecialRegisters;
 import dev.nimbus.hypervisor.StandardRegisters;
 import dev.nimbus.hypervisor.Vcpu;
 import dev.nimbus.hypervisor.Vm;
+import dev.nimbus.log.StartupTrace;
 import dev.nimbus.memory.GuestMemory;
-import dev.nimbus.memory.GuestRegion;
 import dev.nimbus.sys.SyscallException;
 import dev.nimbus.vmm.config.ConsoleMode;
 import dev.nimbus.vmm.config.DiskConfig;
@@ -92,6 +92,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final List<VirtioBlock> blocks = new ArrayList<>();
     private final List<VirtioNet> nets = new ArrayList<>();
     private AcpiGenericEventDevice ged;
+    private MemorySlots slots;
 
     private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory) {
         this.config = config;
@@ -109,6 +110,7 @@ public final class VirtualMachine implements AutoCloseable {
         GuestMemory memory;
         try {
             memory = GuestMemory.create(layout.ramRangePairs(), "nimbus-ram");
+            StartupTrace.mark("guest-memory");
         } catch (SyscallException e) {
             throw new VmmException("Cannot allocate " + (config.memory().size() >> 20)
                     + " MiB of guest memory", e);
@@ -133,14 +135,8 @@ public final class VirtualMachine implements AutoCloseable {
     private void build(Hypervisor hypervisor, RamLayout layout, Consumer<VmExitEvent> onExit)
             throws VmmException {
         refuseUnbuiltDevices();
-        int slot = 0;
-        for (GuestRegion r : memory.regions()) {
-            try {
-                vm.setUserMemoryRegion(slot++, r.gpa(), r.size(), r.hva());
-            } catch (HypervisorException e) {
-                throw new VmmException("Cannot map guest memory", e);
-            }
-        }
+        // KVM takes the memory slots on another thread while devices and payload are built.
+        slots = MemorySlots.register(vm, memory);
 
         VmControl control = new VmControl() {
             @Override
@@ -157,6 +153,7 @@ public final class VirtualMachine implements AutoCloseable {
         int physBits = guestPhysBits(hypervisor);
         addPciDevices(layout, physBits);
         long gedAddress = addGenericEventDevice(physBits);
+        StartupTrace.mark("devices");
 
         int bootVcpus = config.cpus().bootVcpus();
         int maxVcpus = config.cpus().maxVcpus();
@@ -181,11 +178,14 @@ public final class VirtualMachine implements AutoCloseable {
         } catch (BootException e) {
             throw new VmmException(e.getMessage(), e);
         }
+        StartupTrace.mark("acpi-kernel");
         LOG.log(Level.INFO, () -> String.format("Loaded %s kernel at 0x%x-0x%x, entry 0x%x",
                 kernel.format(), kernel.kernelStart(), kernel.kernelEnd(), kernel.vcpu().rip()));
 
+        slots.await();
         List<Vcpu> vcpus = createVcpus(hypervisor, bootVcpus, maxVcpus);
         cpus = new CpuManager(vm, vcpus, new IoDispatcher(pio, mmio), onExit);
+        StartupTrace.mark("vcpus");
     }
 
     private void addLegacyDevices(RamLayout layout, VmControl control) throws VmmException {
@@ -501,6 +501,9 @@ public final class VirtualMachine implements AutoCloseable {
     /** Stops the vCPUs and devices, then frees the VM and its memory, in that order. */
     @Override
     public void close() {
+        if (slots != null) {
+            slots.join();
+        }
         if (cpus != null) {
             cpus.stop();
         }

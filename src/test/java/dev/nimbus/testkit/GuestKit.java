@@ -34,6 +34,7 @@ public final class GuestKit {
 
     private static final String PVH_IMAGE = "kit-pvh.elf";
     private static final String BZIMAGE_IMAGE = "kit-bzImage";
+    private static final String HELLO_IMAGE = "kit-hello.elf";
     private static final long BUILD_TIMEOUT_SECONDS = 300;
 
     private static Path built;
@@ -47,6 +48,14 @@ public final class GuestKit {
      */
     public static Path pvhGuest() {
         return outputDirectory().resolve(PVH_IMAGE);
+    }
+
+    /**
+     * The hello guest, for boot benchmarks: the PVH entry of {@link #pvhGuest()}, but it prints
+     * only {@code KIT-HELLO boot=pvh} and then powers off, or halts with {@code kit.action=halt}.
+     */
+    public static Path helloGuest() {
+        return outputDirectory().resolve(HELLO_IMAGE);
     }
 
     /**
@@ -77,7 +86,8 @@ public final class GuestKit {
         }
         Path out = root.resolve("target/kit").resolve(sourceHash(sources));
         if (Files.isRegularFile(out.resolve(PVH_IMAGE))
-                && Files.isRegularFile(out.resolve(BZIMAGE_IMAGE))) {
+                && Files.isRegularFile(out.resolve(BZIMAGE_IMAGE))
+                && Files.isRegularFile(out.resolve(HELLO_IMAGE))) {
             return out;
         }
         String missing = missingTools(System.getenv("PATH"));
