@@ -55,6 +55,9 @@ core32=""
 for f in $CORE; do
     core32="$core32 $out/obj32/$f.o"
 done
+for f in $CORE_ASM; do
+    core32="$core32 $out/obj32/${f}_S.o"
+done
 $LD -m elf_i386 $LDFLAGS -T "$src/pvh/pvh.ld" -o "$out/obj32/hello32.elf" \
     "$out/obj32/head_S.o" "$out/obj32/hello_main_c.o" $core32
 $OBJCOPY -I elf32-i386 -O elf64-x86-64 "$out/obj32/hello32.elf" "$out/kit-hello.elf.tmp"
