@@ -57,7 +57,7 @@ public final class Main {
             return 0;
         }
         if (cl.version()) {
-            System.out.println(Usage.versionText(cl.verbosity()));
+            System.out.print(Usage.versionText(cl.verbosity()));
             return 0;
         }
         StartupTrace.mark("command-line");

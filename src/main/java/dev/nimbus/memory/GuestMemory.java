@@ -23,6 +23,7 @@ import java.util.List;
  */
 public final class GuestMemory implements AutoCloseable {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int MADV_HUGEPAGE = 14;
 
     private final GuestRegion[] regions;
     private final Arena arena;
@@ -42,6 +43,18 @@ public final class GuestMemory implements AutoCloseable {
      * region at increasing offsets, so the same fd can be shared with vhost-user backends.
      */
     public static GuestMemory create(List<long[]> ranges, String name) throws SyscallException {
+        return create(ranges, name, false, false, false);
+    }
+
+    /**
+     * As {@link #create(List, String)}, with Cloud Hypervisor's memory options: {@code prefault}
+     * touches every page now ({@code MAP_POPULATE}), {@code reserve} maps without
+     * {@code MAP_NORESERVE} so an overcommitted host refuses at once rather than later, and
+     * {@code thp} asks for transparent huge pages ({@code MADV_HUGEPAGE}; shared memory gets
+     * them only where the host's {@code shmem_enabled} allows).
+     */
+    public static GuestMemory create(List<long[]> ranges, String name, boolean prefault,
+            boolean reserve, boolean thp) throws SyscallException {
         long total = 0;
         for (long[] r : ranges) {
             total += r[1];
@@ -54,8 +67,14 @@ public final class GuestMemory implements AutoCloseable {
             long offset = 0;
             for (long[] r : ranges) {
                 long size = r[1];
-                long addr = Linux.mmap(0, size, Linux.PROT_READ | Linux.PROT_WRITE,
-                        Linux.MAP_SHARED | Linux.MAP_NORESERVE, fd, offset);
+                int flags = Linux.MAP_SHARED | (reserve ? 0 : Linux.MAP_NORESERVE)
+                        | (prefault ? Linux.MAP_POPULATE : 0);
+                long addr = Linux.mmap(0, size, Linux.PROT_READ | Linux.PROT_WRITE, flags, fd,
+                        offset);
+                if (thp) {
+                    // Advice only: a host without THP for shared memory just ignores it.
+                    Linux.raw(Linux.SYS_MADVISE, addr, size, MADV_HUGEPAGE, 0, 0, 0);
+                }
                 // SAFETY: mmap returned a fresh mapping of exactly `size` bytes; it is unmapped
                 // only when the arena closes, which happens after the VM and its vCPUs are gone.
                 MemorySegment seg = MemorySegment.ofAddress(addr)

@@ -17,6 +17,7 @@ final class BufferedConsoleOutput implements ConsoleOutput {
 
     private final OutputStream out;
     private final String name;
+    private final boolean ownsStream;
     private final byte[] ring = new byte[CAPACITY];
     private final Thread writer;
     private long head; // next byte to drain
@@ -26,8 +27,14 @@ final class BufferedConsoleOutput implements ConsoleOutput {
     private long dropped;
 
     BufferedConsoleOutput(OutputStream out, String name) {
+        this(out, name, false);
+    }
+
+    /** With {@code ownsStream}, {@link #close} closes {@code out} too (a file, not stdout). */
+    BufferedConsoleOutput(OutputStream out, String name, boolean ownsStream) {
         this.out = out;
         this.name = name;
+        this.ownsStream = ownsStream;
         this.writer = Thread.ofPlatform().name(name + "-out").daemon().unstarted(this::drain);
         writer.start();
     }
@@ -130,6 +137,13 @@ final class BufferedConsoleOutput implements ConsoleOutput {
             writer.join(100);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (ownsStream && !writer.isAlive()) {
+            try {
+                out.close();
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, "Closing console " + name + " failed", e);
+            }
         }
     }
 }

@@ -13,6 +13,8 @@ import java.io.InputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Opens the host side of the serial port and the virtio console, as their config says. */
 final class Consoles {
@@ -20,20 +22,69 @@ final class Consoles {
     private static Terminal rawTerminal;
     private static Thread stdinReader;
 
+    /**
+     * Console sinks live as long as the VMM, not one boot: a guest reset must neither truncate
+     * a console file nor leave the previous boot's descriptor and writer thread behind. Keyed
+     * by destination ("tty", or the file's absolute path).
+     */
+    private static final Map<String, BufferedConsoleOutput> SINKS = new HashMap<>();
+
     private Consoles() {}
 
     /** The sink for a console's output; never blocks the device. */
-    static ConsoleOutput output(ConsoleConfig cfg, String name) throws IOException {
+    static synchronized ConsoleOutput output(ConsoleConfig cfg, String name) throws IOException {
         return switch (cfg.mode()) {
             case OFF, NULL -> ConsoleOutput.DISCARD;
-            case TTY -> new BufferedConsoleOutput(new FileOutputStream(FileDescriptor.out), name);
-            case FILE -> new BufferedConsoleOutput(
-                    new FileOutputStream(Path.of(cfg.file()).toFile()), name);
+            case TTY -> shared("tty", name,
+                    () -> new BufferedConsoleOutput(new FileOutputStream(FileDescriptor.out), "tty"));
+            case FILE -> {
+                Path file = Path.of(cfg.file()).toAbsolutePath();
+                yield shared(file.toString(), name, () -> new BufferedConsoleOutput(
+                        new FileOutputStream(file.toFile()), name, true));
+            }
             // TODO: pty and socket consoles come with the API work; they need a pty pair and
             // a listening Unix socket, and report their path in vm.info.
             case PTY, SOCKET -> throw new IOException(
                     "Console mode " + cfg.mode().jsonName() + " is not supported by Nimbus yet");
         };
+    }
+
+    private interface SinkFactory {
+        BufferedConsoleOutput open() throws IOException;
+    }
+
+    /** The sink for {@code key}, opened on first use; closing a VM leaves it open. */
+    private static ConsoleOutput shared(String key, String name, SinkFactory factory)
+            throws IOException {
+        BufferedConsoleOutput sink = SINKS.get(key);
+        if (sink == null) {
+            sink = factory.open();
+            SINKS.put(key, sink);
+        }
+        BufferedConsoleOutput s = sink;
+        // The VM closes what it opened: give it a view whose close does nothing.
+        return new ConsoleOutput() {
+            @Override
+            public void write(byte b) {
+                s.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                s.write(b, off, len);
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    /** Flushes and closes every console sink; for the VMM's exit. */
+    static synchronized void closeAll() {
+        for (BufferedConsoleOutput sink : SINKS.values()) {
+            sink.close();
+        }
+        SINKS.clear();
     }
 
     /**

@@ -109,7 +109,9 @@ public final class VirtualMachine implements AutoCloseable {
         RamLayout layout = RamLayout.of(config.memory().size());
         GuestMemory memory;
         try {
-            memory = GuestMemory.create(layout.ramRangePairs(), "nimbus-ram");
+            var m = config.memory();
+            memory = GuestMemory.create(layout.ramRangePairs(), "nimbus-ram", m.prefault(),
+                    m.reserve(), m.thp());
             StartupTrace.mark("guest-memory");
         } catch (SyscallException e) {
             throw new VmmException("Cannot allocate " + (config.memory().size() >> 20)
@@ -157,7 +159,13 @@ public final class VirtualMachine implements AutoCloseable {
 
         int bootVcpus = config.cpus().bootVcpus();
         int maxVcpus = config.cpus().maxVcpus();
+        CpuTopology topology = topology(maxVcpus);
+        List<Integer> apicIds = new ArrayList<>();
+        for (int i = 0; i < maxVcpus; i++) {
+            apicIds.add(topology.apicId(i));
+        }
         AcpiConfig acpi = AcpiConfig.builder(bootVcpus, maxVcpus)
+                .apicIds(apicIds)
                 .serialPort(config.serial().mode() != ConsoleMode.OFF)
                 .pciSegment(dev.nimbus.acpi.PciSegment.of(pci.id(),
                         pci.mmio32Window().start(),
@@ -286,11 +294,22 @@ public final class VirtualMachine implements AutoCloseable {
      * than a guest that silently lacks it.
      */
     private void refuseUnbuiltDevices() throws VmmException {
-        // TODO: virtio-balloon, -fs, -pmem and -vsock are not built yet.
-        String missing = config.balloon() != null ? "virtio-balloon (--balloon)"
+        // TODO: virtio-balloon, -fs, -pmem and -vsock, firmware boot, hugepages, memory
+        // hot-plug, KSM, vCPU pinning and Hyper-V enlightenments are not built yet.
+        var memory = config.memory();
+        var cpus = config.cpus();
+        String missing = config.payload().firmware() != null ? "Booting firmware (--firmware)"
+                : config.payload().kernel() == null ? "Booting without --kernel"
+                : config.balloon() != null ? "virtio-balloon (--balloon)"
                 : !config.fs().isEmpty() ? "virtio-fs (--fs)"
                 : !config.pmem().isEmpty() ? "virtio-pmem (--pmem)"
                 : config.vsock() != null ? "virtio-vsock (--vsock)"
+                : memory.hugepages() ? "Guest memory on huge pages (--memory hugepages=on)"
+                : memory.hotplugSize() != null ? "Memory hot-plug (--memory hotplug_size=)"
+                : memory.mergeable() ? "Mergeable guest memory (--memory mergeable=on)"
+                : !memory.zones().isEmpty() ? "Memory zones (--memory-zone)"
+                : cpus.kvmHyperv() ? "Hyper-V enlightenments (--cpus kvm_hyperv=on)"
+                : !cpus.affinity().isEmpty() ? "vCPU affinity (--cpus affinity=)"
                 : null;
         if (missing != null) {
             throw new VmmException(missing + " is not supported by Nimbus yet");
@@ -356,7 +375,7 @@ public final class VirtualMachine implements AutoCloseable {
             resources.add(out);
             return out;
         } catch (IOException e) {
-            throw new VmmException("Cannot open the " + name + " console", e);
+            throw new VmmException("Cannot open the " + name + " output", e);
         }
     }
 
@@ -389,7 +408,7 @@ public final class VirtualMachine implements AutoCloseable {
         List<Vcpu> vcpus = new ArrayList<>();
         try {
             List<CpuidEntry> supported = hypervisor.supportedCpuid();
-            CpuTopology topology = CpuTopology.flat(maxVcpus);
+            CpuTopology topology = topology(maxVcpus);
             for (int i = 0; i < bootVcpus; i++) {
                 Vcpu vcpu = vm.createVcpu(topology.apicId(i));
                 resources.add(vcpu);
@@ -408,6 +427,16 @@ public final class VirtualMachine implements AutoCloseable {
             throw new VmmException("Cannot set up the vCPUs", e);
         }
         return vcpus;
+    }
+
+    /** The guest's CPU topology: {@code --cpus topology=} if given, else one core per vCPU. */
+    private CpuTopology topology(int maxVcpus) {
+        var t = config.cpus().topology();
+        if (t == null) {
+            return CpuTopology.flat(maxVcpus);
+        }
+        return new CpuTopology(t.threadsPerCore(), t.coresPerDie(), t.diesPerPackage(),
+                t.packages());
     }
 
     /** Puts the boot vCPU where the loader wants it; the others wait for the guest's SIPI. */

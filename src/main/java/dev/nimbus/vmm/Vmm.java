@@ -121,6 +121,7 @@ public final class Vmm {
                 }
             }
         } finally {
+            Consoles.closeAll();
             terminated = true;
             // Answer whatever was posted after the last request this loop took.
             Object item;
@@ -524,6 +525,11 @@ public final class Vmm {
         } catch (VmmException e) {
             LOG.log(Level.DEBUG, "VM set-up failed", e);
             throw new VmRequestException(Kind.FAILED, chain(e));
+        } catch (RuntimeException e) {
+            // A bug, or input no check caught: one line for the user, the trace for -vv.
+            LOG.log(Level.DEBUG, "VM set-up failed unexpectedly", e);
+            throw new VmRequestException(Kind.FAILED,
+                    "Internal error while building the VM: " + e);
         }
         if (!warned) {
             // Said once the VM is built, so that bad input gets its error alone.

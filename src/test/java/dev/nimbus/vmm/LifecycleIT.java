@@ -77,6 +77,41 @@ class LifecycleIT {
         assertTrue(report.ready() && report.done(), Files.readString(log));
     }
 
+    /**
+     * Regression: each guest reset reopened (and truncated) the serial file and leaked the
+     * previous descriptor. The file must keep every boot's output, open once.
+     */
+    @Test
+    void serialFileKeepsEveryBootAcrossResetsAndIsOpenOnce(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("serial.log");
+        try (NimbusProcess p = NimbusProcess.start("--kernel", kernel(), "--cmdline",
+                "kit.action=reset", "--serial", "file=" + log, "--console", "off")) {
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            KitReport r = KitReport.parse("");
+            while (System.nanoTime() < deadline) {
+                r = KitReport.parse(Files.exists(log) ? Files.readString(log) : "");
+                if (r.lines("READY").size() >= 4) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertTrue(r.lines("READY").size() >= 4, p.diagnostics());
+            long open = 0;
+            try (var fds = Files.list(Path.of("/proc/" + p.pid() + "/fd"))) {
+                for (Path fd : fds.toList()) {
+                    try {
+                        if (Files.readSymbolicLink(fd).equals(log)) {
+                            open++;
+                        }
+                    } catch (java.io.IOException e) {
+                        // closed while we looked
+                    }
+                }
+            }
+            assertEquals(1, open, "descriptors open on the serial file");
+        }
+    }
+
     @Test
     void nullSerialDiscardsOutputButTheGuestStillRuns() {
         NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
