@@ -56,7 +56,6 @@ public final class ApiClient implements AutoCloseable {
         String line = method + " " + Endpoints.BASE + endpoint + " HTTP/1.1\r\n"
                 + "Host: localhost\r\nAccept: */*\r\n";
         byte[] first = line.getBytes(StandardCharsets.US_ASCII);
-        socket.send(first, 0, first.length, fds);
         StringBuilder rest = new StringBuilder();
         byte[] content = body == null ? null : body.getBytes(StandardCharsets.UTF_8);
         if (content != null) {
@@ -64,9 +63,21 @@ public final class ApiClient implements AutoCloseable {
         }
         rest.append("\r\n");
         byte[] head = rest.toString().getBytes(StandardCharsets.US_ASCII);
-        socket.send(head, 0, head.length);
-        if (content != null && content.length > 0) {
-            socket.send(content, 0, content.length);
+        try {
+            socket.send(first, 0, first.length, fds);
+            socket.send(head, 0, head.length);
+            if (content != null && content.length > 0) {
+                socket.send(content, 0, content.length);
+            }
+        } catch (SyscallException e) {
+            // A server that closes at once, as a full one does, may have answered first: the
+            // answer says more than the broken pipe.
+            try {
+                return readResponse();
+            } catch (IOException unread) {
+                e.addSuppressed(unread);
+                throw e;
+            }
         }
         return readResponse();
     }

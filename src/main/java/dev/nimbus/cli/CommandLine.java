@@ -317,12 +317,16 @@ public record CommandLine(
         } catch (ConfigException e) {
             // A bare path is not key=value; whatever parsed before the error still counts.
         }
-        String fd = p.get("fd");
-        if (fd != null) {
-            return new Target.Fd(fd("--api-socket", fd));
+        // An empty value (path= or fd=) is kept as given, for the checks to reject it.
+        if (p.isSet("fd")) {
+            String fd = p.get("fd");
+            return new Target.Fd(fd("--api-socket", fd != null ? fd : ""));
         }
-        String path = p.get("path");
-        return new Target.Path(path != null ? path : value);
+        if (p.isSet("path")) {
+            String path = p.get("path");
+            return new Target.Path(path != null ? path : "");
+        }
+        return new Target.Path(value);
     }
 
     /** {@code path=P} or {@code fd=N}; one of them is required. */

@@ -49,9 +49,23 @@ final class ApiFixture implements AutoCloseable {
     }
 
     ApiFixture(Path dir, EventMonitor events) throws Exception {
+        this(dir, events, ApiServer.REQUEST_TIMEOUT_MILLIS, ApiServer.SEND_TIMEOUT_MILLIS);
+    }
+
+    /**
+     * A server whose clients get {@code requestMillis} to send each request and
+     * {@code sendMillis} to take each answer.
+     */
+    ApiFixture(Path dir, long requestMillis, long sendMillis) throws Exception {
+        this(dir, EventMonitor.NONE, requestMillis, sendMillis);
+    }
+
+    private ApiFixture(Path dir, EventMonitor events, long requestMillis, long sendMillis)
+            throws Exception {
         socket = dir.resolve("api.sock");
         vmm = new Vmm(new NoVmHypervisor(), events, false, "0.1.0");
         server = ApiServer.bind(socket.toString(), new Endpoints(vmm));
+        server.timeouts(requestMillis, sendMillis);
         server.start();
         loop = Thread.ofPlatform().name("test-vmm").daemon()
                 .start(() -> vmm.run(Optional.empty()));
