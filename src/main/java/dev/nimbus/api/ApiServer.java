@@ -160,10 +160,10 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * Removes what is at {@code path} before binding, as the reference VMM does, which unlinks
-     * whatever is there: with the lock held, a socket there is a crashed VMM's leftover. The
-     * reference VMM removes other files too, so this does as well (scripts pass a placeholder
-     * from mktemp(1)), but says so; a directory stays and is refused.
+     * Removes what is at {@code path} before binding: with the lock held, a socket there is a
+     * crashed VMM's leftover. The reference VMM unlinks whatever is there; Nimbus also replaces
+     * an empty regular file (scripts pass a placeholder from mktemp(1)), saying so, but refuses
+     * a file with data in it or a directory: a mistyped path must not cost the user a file.
      */
     private static void removeStale(String path) throws ApiServerException, SyscallException {
         int fd;
@@ -174,13 +174,20 @@ public final class ApiServer implements AutoCloseable {
             return;
         }
         int type;
+        long size;
         try {
-            type = FileStat.of(fd).mode() & S_IFMT;
+            FileStat stat = FileStat.of(fd);
+            type = stat.mode() & S_IFMT;
+            size = stat.size();
         } finally {
             Linux.close(fd);
         }
         if (type == S_IFDIR) {
             throw new ApiServerException("API socket path " + path + " is a directory", null);
+        }
+        if (type == S_IFREG && size > 0) {
+            throw new ApiServerException("API socket path " + path + " is a regular file with "
+                    + size + " bytes in it; refusing to replace it with a socket", null);
         }
         if (type != S_IFSOCK) {
             LOG.log(Level.WARNING, "API socket path " + path + " held a " + typeName(type)

@@ -94,7 +94,7 @@ class ApiSocketSetupTest {
      * server warns that it did so.
      */
     @Test
-    void regularFileAtThePathIsReplacedAsTheReferenceVmmDoes() throws Exception {
+    void emptyPlaceholderFileAtThePathIsReplacedAsTheReferenceVmmDoes() throws Exception {
         Path file = Files.writeString(dir.resolve("placeholder"), "");
         ApiServer second = ApiServer.bind(file.toString(), new Endpoints(api.vmm));
         try {
@@ -109,6 +109,20 @@ class ApiSocketSetupTest {
             second.close();
         }
         assertFalse(Files.exists(file));
+    }
+
+    /**
+     * The bug: {@code --api-socket} at a path that held a user's file deleted the file and
+     * bound the socket there. A file with data in it is now refused and kept.
+     */
+    @Test
+    void regularFileWithDataAtThePathIsRefusedAndKept() throws Exception {
+        Path file = Files.writeString(dir.resolve("notes.txt"), "precious");
+        ApiServer.ApiServerException e = assertThrows(ApiServer.ApiServerException.class,
+                () -> ApiServer.bind(file.toString(), new Endpoints(api.vmm)));
+        assertEquals("API socket path " + file + " is a regular file with 8 bytes in it;"
+                + " refusing to replace it with a socket", e.getMessage());
+        assertEquals("precious", Files.readString(file));
     }
 
     /**
