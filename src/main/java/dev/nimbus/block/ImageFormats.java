@@ -1,5 +1,6 @@
 package dev.nimbus.block;
 
+import dev.nimbus.sys.Errno;
 import dev.nimbus.sys.FileStat;
 import dev.nimbus.sys.IoVec;
 import dev.nimbus.sys.Linux;
@@ -32,16 +33,25 @@ public final class ImageFormats {
     static final int VHD_TYPE_FIXED = 2;
     static final byte[] VMDK_DESCRIPTOR = "# Disk DescriptorFile"
             .getBytes(StandardCharsets.US_ASCII);
+    /** st_mode file type of a directory (include/uapi/linux/stat.h). */
+    static final int S_IFDIR = 0040000;
 
     private ImageFormats() {}
 
-    /** The format of the image at {@code path}. */
+    /**
+     * The format of the image at {@code path}.
+     *
+     * @throws DiskImageException if {@code path} is neither a regular file nor a block device,
+     *     or its first bytes cannot be read
+     */
     public static ImageType detect(Path path) throws IOException {
-        int fd = Linux.open(path.toString(), Linux.O_RDONLY, 0);
+        // O_NONBLOCK: opening a FIFO would otherwise wait for a writer before it is refused.
+        int fd = Linux.open(path.toString(), Linux.O_RDONLY | Linux.O_NONBLOCK, 0);
         try (Arena arena = Arena.ofConfined(); IoVec iov = new IoVec(1)) {
             FileStat st = FileStat.of(fd);
+            checkFileType(path, st);
             long size = st.isRegularFile() ? st.size() : -1;
-            byte[] head = readAt(fd, 0, size, arena, iov);
+            byte[] head = readAt(path, fd, 0, size, arena, iov);
             if (head.length >= 4 && be32(head, 0) == QCOW_MAGIC) {
                 return ImageType.QCOW2;
             }
@@ -49,7 +59,7 @@ public final class ImageFormats {
                 return ImageType.VHDX;
             }
             if (size >= HEADER_BYTES) {
-                byte[] footer = readAt(fd, size - HEADER_BYTES, size, arena, iov);
+                byte[] footer = readAt(path, fd, size - HEADER_BYTES, size, arena, iov);
                 if (startsWith(footer, VHD_COOKIE)
                         && be32(footer, VHD_DISK_TYPE_OFFSET) == VHD_TYPE_FIXED) {
                     return ImageType.FIXED_VHD;
@@ -64,9 +74,19 @@ public final class ImageFormats {
         }
     }
 
+    private static void checkFileType(Path path, FileStat st) throws DiskImageException {
+        if ((st.mode() & FileStat.S_IFMT) == S_IFDIR) {
+            throw new DiskImageException("Disk path is a directory: path=" + path);
+        }
+        if (!st.isRegularFile() && !st.isBlockDevice()) {
+            throw new DiskImageException("Disk image is neither a regular file nor a block"
+                    + " device: path=" + path);
+        }
+    }
+
     /** Up to 512 bytes at {@code offset}; fewer at the end of a short file. */
-    private static byte[] readAt(int fd, long offset, long size, Arena arena, IoVec iov)
-            throws IOException {
+    private static byte[] readAt(Path path, int fd, long offset, long size, Arena arena,
+            IoVec iov) throws IOException {
         int n = size < 0 ? HEADER_BYTES : (int) Math.min(HEADER_BYTES, size - offset);
         if (n <= 0) {
             return new byte[0];
@@ -76,7 +96,9 @@ public final class ImageFormats {
         iov.add(buf);
         int ret = iov.preadFully(fd, offset);
         if (ret < 0) {
-            throw new DiskImageException("Cannot read the disk image header: errno=" + -ret);
+            throw new DiskImageException("Cannot read the disk image header: path=" + path
+                    + " offset=" + offset + ": " + Errno.name(-ret) + " ("
+                    + Errno.description(-ret) + ")");
         }
         return buf.toArray(ValueLayout.JAVA_BYTE);
     }

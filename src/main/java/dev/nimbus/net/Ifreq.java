@@ -33,12 +33,21 @@ final class Ifreq {
 
     private Ifreq() {}
 
-    /** Checks that {@code name} fits ifr_name: at most 15 bytes, no NUL. */
+    /**
+     * Checks that {@code name} fits ifr_name: 1 to 15 bytes and no NUL. The configuration is
+     * checked for the same before a tap is opened, so a bad name here is a caller's mistake.
+     */
     static void checkName(String name) {
-        byte[] b = name.getBytes(StandardCharsets.UTF_8);
-        if (b.length == 0 || b.length >= IFNAMSIZ || name.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("Invalid interface name (1 to " + (IFNAMSIZ - 1)
-                    + " bytes, no NUL): \"" + name + "\"");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("Interface name is empty");
+        }
+        if (name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException(
+                    "Interface name contains interior NUL byte: " + name.replace("\0", "\\0"));
+        }
+        if (name.getBytes(StandardCharsets.UTF_8).length >= IFNAMSIZ) {
+            throw new IllegalArgumentException("Interface name too long (max length is "
+                    + (IFNAMSIZ - 1) + "): " + name);
         }
     }
 

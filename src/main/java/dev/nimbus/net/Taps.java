@@ -26,9 +26,10 @@ public final class Taps {
         if (!config.fds().isEmpty()) {
             return config.fds().size();
         }
+        // The configuration is validated for this before a tap is opened.
         if (config.numQueues() < 2 || config.numQueues() % 2 != 0) {
-            throw new IllegalArgumentException("A network device needs an even number of"
-                    + " queues, at least 2: num_queues=" + config.numQueues());
+            throw new IllegalArgumentException("Number of queues (" + config.numQueues()
+                    + ") to virtio_net must be even and at least 2");
         }
         return config.numQueues() / 2;
     }
@@ -48,7 +49,8 @@ public final class Taps {
                 }
                 return taps;
             }
-            String name = config.tap();
+            // An empty name, as a request body may give, means no name: the kernel picks one.
+            String name = config.tap() == null || config.tap().isEmpty() ? null : config.tap();
             boolean existed = name != null && !name.contains("%")
                     && NetInterface.exists(name);
             if (existed) {

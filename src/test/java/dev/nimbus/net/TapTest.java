@@ -79,6 +79,19 @@ class TapTest {
     }
 
     @Test
+    void anEmptyNameAlsoLetsTheKernelPick() throws Exception {
+        // A request body may say "tap": "", which the command line cannot.
+        NetConfig c = new NetConfig(null, "", null, null, null, null, null, 2, 256, false, null,
+                null, List.of(), null, true, true, true);
+        List<Tap> taps = ns.call(() -> Taps.open(c));
+        try {
+            assertTrue(taps.get(0).name().startsWith("vmtap"), taps.get(0).name());
+        } finally {
+            closeAll(taps);
+        }
+    }
+
+    @Test
     void severalQueuePairsOpenAMultiQueueTap() throws Exception {
         String name = NetNamespace.uniqueName("nbm");
         List<Tap> taps = ns.call(() -> Taps.open(NetConfig.parse("tap=" + name
@@ -139,8 +152,18 @@ class TapTest {
 
     @Test
     void interfaceNamesAreChecked() {
-        assertThrows(IllegalArgumentException.class, () -> Tap.open("a-name-much-too-long", false));
-        assertThrows(IllegalArgumentException.class, () -> new NetInterface(""));
+        assertEquals("Interface name too long (max length is 15): a-name-much-too-long",
+                assertThrows(IllegalArgumentException.class,
+                        () -> Tap.open("a-name-much-too-long", false)).getMessage());
+        assertEquals("Interface name is empty", assertThrows(IllegalArgumentException.class,
+                () -> new NetInterface("")).getMessage());
+        assertEquals("Interface name contains interior NUL byte: a\\0b",
+                assertThrows(IllegalArgumentException.class,
+                        () -> new NetInterface("a\0b")).getMessage());
+        new NetInterface("fifteen-bytes-x");
+        assertEquals("Number of queues (3) to virtio_net must be even and at least 2",
+                assertThrows(IllegalArgumentException.class,
+                        () -> Taps.queuePairs(NetConfig.parse("num_queues=3"))).getMessage());
         assertEquals(24, NetInterface.prefixLength(IpAddress.parse("255.255.255.0")));
         assertEquals(64, NetInterface.prefixLength(IpAddress.parse("ffff:ffff:ffff:ffff::")));
         assertThrows(IllegalArgumentException.class,

@@ -36,6 +36,9 @@ record ElfKernel(List<LoadSegment> segments, long pvhEntry) {
     static final int OFFSETOF_P_MEMSZ = 40;
     static final int OFFSETOF_P_ALIGN = 48;
 
+    /** Elf64_Nhdr: namesz, descsz and type, 4 bytes each. */
+    static final int SIZEOF_NHDR = 12;
+
     static final int PT_LOAD = 1;
     static final int PT_NOTE = 4;
 
@@ -94,9 +97,9 @@ record ElfKernel(List<LoadSegment> segments, long pvhEntry) {
         if (phentsize != SIZEOF_PHDR) {
             throw malformed(file, "program header size " + phentsize + ", expected 56");
         }
-        if (phoff < 0 || phoff > file.size() || (long) phnum * SIZEOF_PHDR > file.size() - phoff) {
-            throw malformed(file, String.format(
-                    "program headers outside the file: phoff=%d phnum=%d", phoff, phnum));
+        if (!KernelLoader.fitsBelow(phoff, (long) phnum * SIZEOF_PHDR, file.size())) {
+            throw malformed(file, "program headers outside the file: phoff="
+                    + Long.toUnsignedString(phoff) + " phnum=" + phnum);
         }
 
         ByteBuffer ph = file.read(phoff, phnum * SIZEOF_PHDR);
@@ -110,19 +113,26 @@ record ElfKernel(List<LoadSegment> segments, long pvhEntry) {
             if (type != PT_LOAD && type != PT_NOTE) {
                 continue;
             }
-            if (offset < 0 || filesz < 0 || filesz > file.size() - offset) {
-                throw malformed(file, String.format(
-                        "segment %d outside the file: offset=%d filesz=%d", i, offset, filesz));
+            // ELF64 offsets, sizes and addresses are unsigned 64-bit: compared and printed so.
+            if (!KernelLoader.fitsBelow(offset, filesz, file.size())) {
+                throw malformed(file, "segment " + i + " outside the file: offset="
+                        + Long.toUnsignedString(offset) + " filesz="
+                        + Long.toUnsignedString(filesz) + " file_size=" + file.size());
             }
             if (type == PT_LOAD) {
                 long paddr = ph.getLong(base + OFFSETOF_P_PADDR);
                 long memsz = ph.getLong(base + OFFSETOF_P_MEMSZ);
-                if (memsz < 0 || filesz > memsz || paddr < 0 || paddr > Long.MAX_VALUE - memsz) {
-                    throw malformed(file, String.format(
-                            "segment %d has bad sizes: paddr=0x%x filesz=%d memsz=%d",
-                            i, paddr, filesz, memsz));
+                if (Long.compareUnsigned(filesz, memsz) > 0) {
+                    throw malformed(file, "segment " + i + " has filesz="
+                            + Long.toUnsignedString(filesz) + " larger than memsz="
+                            + Long.toUnsignedString(memsz));
                 }
-                if (memsz > 0) {
+                if (!KernelLoader.fitsBelow(paddr, memsz, -1L)) {
+                    throw malformed(file, String.format(
+                            "segment %d runs past the top of the address space: paddr=0x%x"
+                                    + " memsz=0x%x", i, paddr, memsz));
+                }
+                if (memsz != 0) {
                     segments.add(new LoadSegment(offset, paddr, filesz, memsz));
                 }
             } else if (entry == null) {
@@ -142,7 +152,8 @@ record ElfKernel(List<LoadSegment> segments, long pvhEntry) {
 
     /**
      * Walks the notes of one PT_NOTE segment (Elf64_Nhdr: namesz, descsz, type, then name and
-     * desc, each padded to {@code align}) and returns the PVH entry, or null if absent.
+     * desc, each starting at an offset aligned to the segment's {@code align}) and returns the
+     * PVH entry, or null if absent.
      */
     private static Long findPvhEntry(KernelFile file, long offset, long filesz, int align)
             throws BootException {
@@ -151,13 +162,16 @@ record ElfKernel(List<LoadSegment> segments, long pvhEntry) {
         }
         ByteBuffer notes = file.read(offset, (int) filesz);
         int pos = 0;
-        while (notes.limit() - pos >= 12) {
+        while (notes.limit() - pos >= SIZEOF_NHDR) {
             long namesz = Integer.toUnsignedLong(notes.getInt(pos));
             long descsz = Integer.toUnsignedLong(notes.getInt(pos + 4));
             int type = notes.getInt(pos + 8);
-            long nameAt = pos + 12L;
-            long descAt = nameAt + alignUp(namesz, align);
-            long next = descAt + alignUp(descsz, align);
+            // The offsets of name, desc and the next note are aligned, which pads each part
+            // (System V gABI, "Note Section"); 12 bytes of header leave an 8-aligned name
+            // misaligned, so padding the sizes alone would not do.
+            long nameAt = pos + SIZEOF_NHDR;
+            long descAt = alignUp(nameAt + namesz, align);
+            long next = alignUp(descAt + descsz, align);
             if (descAt + descsz > notes.limit()) {
                 throw malformed(file, "note runs past its segment at offset " + (offset + pos));
             }

@@ -6,9 +6,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /** A boot file (kernel or initramfs) opened for positional reads, with boot-friendly errors. */
 final class KernelFile implements AutoCloseable {
@@ -27,10 +29,21 @@ final class KernelFile implements AutoCloseable {
         this.size = size;
     }
 
-    /** Opens {@code path}; {@code what} ("Kernel", "Initramfs") starts every error message. */
+    /**
+     * Opens {@code path}, which must be a regular file (or a link to one); {@code what}
+     * ("Kernel", "Initramfs") starts every error message.
+     */
     static KernelFile open(Path path, String what) throws BootException {
         FileChannel ch;
         try {
+            // Checked before opening: a device reports no size, and a FIFO would block the open.
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            if (attributes.isDirectory()) {
+                throw new BootException(what + " path is a directory: path=" + path);
+            }
+            if (!attributes.isRegularFile()) {
+                throw new BootException(what + " file is not a regular file: path=" + path);
+            }
             ch = FileChannel.open(path, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             throw new BootException(what + " file not found: path=" + path, e);

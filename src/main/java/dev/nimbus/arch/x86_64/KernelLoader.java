@@ -58,13 +58,14 @@ public final class KernelLoader {
         for (ElfKernel.LoadSegment s : elf.segments()) {
             // Low memory holds the boot structures written below; a segment there would
             // overwrite them or be overwritten.
-            if (s.paddr() < Layout.HIGH_RAM_START) {
+            if (Long.compareUnsigned(s.paddr(), Layout.HIGH_RAM_START) < 0) {
                 throw new BootException(String.format(
                         "ELF kernel segment below 1 MiB: path=%s paddr=0x%x memsz=0x%x",
                         kernel.path(), s.paddr(), s.memsz()));
             }
+            // GuestMemory.contains takes the range as given, without forming its end.
             if (!mem.contains(s.paddr(), s.memsz())) {
-                throw tooLittleMemory(layout, s.paddr(), s.end());
+                throw tooLittleMemory(layout, s.paddr(), s.memsz());
             }
             start = Math.min(start, s.paddr());
             end = Math.max(end, s.end());
@@ -93,15 +94,16 @@ public final class KernelLoader {
             BootRequest request, BzImage image, KernelFile kernel, byte[] cmdline)
             throws BootException {
         long load = image.loadAddress();
-        long end = load + image.footprint();
-        if (load < Layout.HIGH_RAM_START) {
+        if (Long.compareUnsigned(load, Layout.HIGH_RAM_START) < 0) {
             throw new BootException(String.format(
                     "bzImage wants to load below 1 MiB: path=%s pref_address=0x%x",
                     kernel.path(), image.prefAddress()));
         }
-        if (end > layout.lowRamEnd()) {
-            throw tooLittleMemory(layout, load, end);
+        // pref_address is any 64-bit value the file holds: compare before adding.
+        if (!fitsBelow(load, image.footprint(), layout.lowRamEnd())) {
+            throw tooLittleMemory(layout, load, image.footprint());
         }
+        long end = load + image.footprint();
         checkCmdline(cmdline, Layout.CMDLINE_MAX_SIZE - 1, "the command line area");
         checkCmdline(cmdline, image.cmdlineSize(), "the kernel (cmdline_size)");
         long initrdTop = Math.min(layout.lowRamEnd(), image.initrdAddrMax() + 1);
@@ -149,12 +151,31 @@ public final class KernelLoader {
         }
     }
 
+    /**
+     * Whether {@code [start, start + size)} lies below {@code limit}, all three taken as
+     * unsigned 64-bit values as kernel headers give them: the sum is never formed, so it cannot
+     * wrap around.
+     */
+    static boolean fitsBelow(long start, long size, long limit) {
+        return Long.compareUnsigned(start, limit) <= 0
+                && Long.compareUnsigned(size, limit - start) <= 0;
+    }
+
+    /** {@code start + size} in hex, unsigned, with the 65th bit when the sum passes 2^64. */
+    static String hexEnd(long start, long size) {
+        long end = start + size;
+        return Long.compareUnsigned(end, start) < 0
+                ? String.format("0x1%016x", end)
+                : "0x" + Long.toHexString(end);
+    }
+
     private static BootException tooLittleMemory(RamLayout layout, long kernelStart,
-            long kernelEnd) {
+            long kernelSize) {
         return new BootException(String.format(
-                "Too little memory for kernel and initramfs: kernel needs [0x%x, 0x%x),"
+                "Too little memory for kernel and initramfs: kernel needs [0x%x, %s),"
                         + " RAM below 3 GiB ends at 0x%x (ram_size=%d)",
-                kernelStart, kernelEnd, layout.lowRamEnd(), layout.ramSize()));
+                kernelStart, hexEnd(kernelStart, kernelSize), layout.lowRamEnd(),
+                layout.ramSize()));
     }
 
     /** Where the initramfs goes, decided before anything is written. */

@@ -1,6 +1,9 @@
 package dev.nimbus.vmm.config;
 
+import dev.nimbus.arch.x86_64.Layout;
+import dev.nimbus.arch.x86_64.RamLayout;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -40,6 +43,22 @@ public final class Validator {
     /** Slot 0 of segment 0 is the host bridge. */
     static final int PCI_ROOT_DEVICE_ID = 0;
     static final int MAX_IOMMU_ADDRESS_WIDTH_BITS = 64;
+    /** A tap name fills {@code ifr_name[IFNAMSIZ]} with its NUL (include/uapi/linux/if.h). */
+    static final int IFNAMSIZ = 16;
+    /** Guest RAM is mapped in whole pages of the host's base page size. */
+    static final long PAGE_SIZE = 4096;
+    /**
+     * The boot structures (GDT, page tables, zero page, command line, MP table) and the EBDA
+     * with the ACPI tables and SMBIOS all live in RAM below 1 MiB.
+     */
+    static final long MIN_MEMORY_SIZE = 1L << 20;
+    /**
+     * The memory map needs an address space past 4 GiB: the 64-bit PCI window starts there at
+     * the lowest, and the platform device area sits just below the top.
+     */
+    static final int MIN_PHYS_BITS = 33;
+    /** MAXPHYADDR is at most 52 on x86-64 (Intel SDM vol. 3A, 4.1.4). */
+    static final int MAX_PHYS_BITS = 52;
 
     private final VmConfig config;
     private final Set<String> ids = new HashSet<>();
@@ -158,6 +177,11 @@ public final class Validator {
             throw ConfigException.invalid("Too many CPUs: specified " + cpus.maxVcpus()
                     + " but " + CpusConfig.MAX_SUPPORTED_CPUS + " is the limit");
         }
+        if (cpus.maxPhysBits() < MIN_PHYS_BITS) {
+            throw ConfigException.invalid("Physical address bits too few for the memory map:"
+                    + " max_phys_bits=" + cpus.maxPhysBits() + ", at least " + MIN_PHYS_BITS
+                    + " are needed");
+        }
     }
 
     private void rateLimitGroups() {
@@ -185,6 +209,10 @@ public final class Validator {
                 throw ConfigException.invalid(INVALID_RATE_LIMITER_GROUP);
             }
             pci(disk.pci());
+            if (disk.numQueues() < 1) {
+                throw ConfigException.invalid("Number of queues (" + disk.numQueues()
+                        + ") to virtio_blk must be at least 1");
+            }
             queueCount(disk.numQueues(), disk.numQueues());
             queueSize(disk.queueSize());
             if (disk.queueSize() <= MINIMUM_BLOCK_QUEUE_SIZE) {
@@ -198,7 +226,7 @@ public final class Validator {
                 throw ConfigException.invalid(INVALID_RATE_LIMITER_GROUP);
             }
             if (disk.serial() != null) {
-                int length = disk.serial().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                int length = disk.serial().getBytes(StandardCharsets.UTF_8).length;
                 if (length > VIRTIO_BLK_ID_BYTES) {
                     throw ConfigException.invalid("Block device serial length (" + length
                             + ") exceeds maximum allowed length (" + VIRTIO_BLK_ID_BYTES + ")");
@@ -230,6 +258,14 @@ public final class Validator {
             if (net.numQueues() < 2) {
                 throw ConfigException.invalid("Number of queues (" + net.numQueues()
                         + ") to virtio_net should be higher than 2");
+            }
+            // Each queue pair is one receive and one transmit queue on one tap queue.
+            if (net.numQueues() % 2 != 0) {
+                throw ConfigException.invalid("Number of queues (" + net.numQueues()
+                        + ") to virtio_net must be even: a receive and a transmit queue per pair");
+            }
+            if (net.tap() != null) {
+                tapName(net.tap());
             }
             if (!net.fds().isEmpty()) {
                 int fdQueues = net.fds().size() * 2;
@@ -266,6 +302,18 @@ public final class Validator {
             }
             iommu |= net.pci().iommu();
             identifier(net.id());
+        }
+    }
+
+    /** The kernel takes names of 1 to 15 bytes; an empty one lets it pick a name. */
+    private static void tapName(String name) {
+        if (name.indexOf('\0') >= 0) {
+            throw ConfigException.invalid(
+                    "Interface name contains interior NUL byte: " + name.replace("\0", "\\0"));
+        }
+        if (name.getBytes(StandardCharsets.UTF_8).length > IFNAMSIZ - 1) {
+            throw ConfigException.invalid("Interface name too long (max length is "
+                    + (IFNAMSIZ - 1) + "): " + name);
         }
     }
 
@@ -390,6 +438,47 @@ public final class Validator {
                         "Invalid to set both 'mergeable' and 'shared' for memory");
             }
             hugepages(zone.hugepages(), zone.hugepageSize());
+            aligned(zone.size(), zone.hugepageSize());
+        }
+        // A size of 0 hands all RAM to the zones.
+        if (m.size() == 0 && !m.zones().isEmpty()) {
+            return;
+        }
+        if (Long.compareUnsigned(m.size(), MIN_MEMORY_SIZE) < 0) {
+            throw ConfigException.invalid("Memory size must be at least 1 MiB: size="
+                    + Long.toUnsignedString(m.size()));
+        }
+        aligned(m.size(), m.hugepageSize());
+        addressSpace(m.size());
+    }
+
+    /** RAM comes in whole pages: base pages, or the huge pages asked for. */
+    private static void aligned(long size, Long hugepageSize) {
+        long unit = hugepageSize == null ? PAGE_SIZE : Math.max(hugepageSize, PAGE_SIZE);
+        if (Long.remainderUnsigned(size, unit) != 0) {
+            throw ConfigException.invalid("Memory size is misaligned with default page size or"
+                    + " its hugepage size: size=" + Long.toUnsignedString(size)
+                    + " page_size=" + unit);
+        }
+    }
+
+    /**
+     * RAM, then the 64-bit PCI window (from the end of RAM, never below 4 GiB), must fit below
+     * the platform device area at the top of a {@code max_phys_bits} address space. A host
+     * with fewer address bits than that shrinks the space further, which only building the VM
+     * finds out.
+     */
+    private void addressSpace(long size) {
+        int bits = Math.min(config.cpus().maxPhysBits(), MAX_PHYS_BITS);
+        long limit = Layout.platformDeviceAreaStart(bits);
+        // Below 2^bits (at most 2^52) the layout's arithmetic cannot overflow.
+        boolean fits = Long.compareUnsigned(size, 1L << bits) < 0
+                && Math.max(RamLayout.of(size).ramEnd(), Layout.RAM_64BIT_START) < limit;
+        if (!fits) {
+            throw ConfigException.invalid("Memory size does not fit in the guest physical"
+                    + " address space: size=" + Long.toUnsignedString(size)
+                    + ", RAM must end below 0x" + Long.toHexString(limit) + " (max_phys_bits="
+                    + config.cpus().maxPhysBits() + ")");
         }
     }
 

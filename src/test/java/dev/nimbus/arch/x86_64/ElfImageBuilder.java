@@ -15,11 +15,14 @@ final class ElfImageBuilder {
     private int elfClass = ElfKernel.ELFCLASS64;
     private int machine = ElfKernel.EM_X86_64;
     private final List<Load> loads = new ArrayList<>();
-    private final List<List<Note>> noteSegments = new ArrayList<>();
+    private final List<NoteSegment> noteSegments = new ArrayList<>();
 
     record Load(long paddr, byte[] data, long memsz) {}
 
     record Note(String name, int type, byte[] desc) {}
+
+    /** A PT_NOTE segment whose p_align is {@code align} (4, or 8 for newer toolchains' notes). */
+    record NoteSegment(int align, List<Note> notes) {}
 
     ElfImageBuilder elfClass(int c) {
         this.elfClass = c;
@@ -37,7 +40,12 @@ final class ElfImageBuilder {
     }
 
     ElfImageBuilder notes(Note... notes) {
-        noteSegments.add(List.of(notes));
+        return alignedNotes(4, notes);
+    }
+
+    /** A PT_NOTE segment with p_align {@code align}, its notes laid out at that alignment. */
+    ElfImageBuilder alignedNotes(int align, Note... notes) {
+        noteSegments.add(new NoteSegment(align, List.of(notes)));
         return this;
     }
 
@@ -65,12 +73,12 @@ final class ElfImageBuilder {
             pad(body, 16);
             phdr(ph, ElfKernel.PT_LOAD, off, l.paddr(), l.data().length, l.memsz(), 0x1000);
         }
-        for (List<Note> seg : noteSegments) {
+        for (NoteSegment seg : noteSegments) {
             long off = dataStart + body.size();
-            byte[] notes = encodeNotes(seg);
+            byte[] notes = encodeNotes(seg.notes(), seg.align());
             body.writeBytes(notes);
             pad(body, 16);
-            phdr(ph, ElfKernel.PT_NOTE, off, 0, notes.length, notes.length, 4);
+            phdr(ph, ElfKernel.PT_NOTE, off, 0, notes.length, notes.length, seg.align());
         }
         ByteBuffer eh = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
         eh.put(ElfKernel.ELFMAG).put((byte) elfClass).put((byte) 1).put((byte) 1);
@@ -98,8 +106,12 @@ final class ElfImageBuilder {
                 .putLong(paddr).putLong(filesz).putLong(memsz).putLong(align);
     }
 
-    /** Notes with name and descriptor each padded to 4 bytes. */
-    static byte[] encodeNotes(List<Note> notes) {
+    /**
+     * Notes as the gABI lays them out in a segment aligned to {@code align}: the 12-byte header,
+     * then name and descriptor each starting at an offset that is a multiple of {@code align}
+     * (the segment starts aligned, so offsets from its start are what count).
+     */
+    static byte[] encodeNotes(List<Note> notes, int align) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Note n : notes) {
             byte[] name = (n.name() + "\0").getBytes(StandardCharsets.US_ASCII);
@@ -107,9 +119,9 @@ final class ElfImageBuilder {
             out.writeBytes(le32(n.desc().length));
             out.writeBytes(le32(n.type()));
             out.writeBytes(name);
-            pad(out, 4);
+            pad(out, align);
             out.writeBytes(n.desc());
-            pad(out, 4);
+            pad(out, align);
         }
         return out.toByteArray();
     }

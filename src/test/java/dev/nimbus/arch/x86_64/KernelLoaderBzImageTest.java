@@ -5,6 +5,7 @@ import dev.nimbus.hypervisor.Segment;
 import static dev.nimbus.arch.x86_64.BzImageBuilder.pattern;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -344,5 +345,33 @@ class KernelLoaderBzImageTest {
         BzImageBuilder b = new BzImageBuilder();
         b.prefAddress = 0x8_0000;
         assertTrue(failure(b).startsWith("bzImage wants to load below 1 MiB"));
+    }
+
+    @Test
+    void prefAddressNearTheTopOfTheAddressSpaceIsTooLittleMemory() throws IOException {
+        // Regression: pref_address + init_size wrapped past 2^63, the fit check passed and
+        // copying the kernel failed with a GuestMemoryException.
+        BzImageBuilder b = new BzImageBuilder();
+        b.prefAddress = 0x7fff_ffff_ffff_f000L;
+        assertEquals("Too little memory for kernel and initramfs: kernel needs"
+                + " [0x7ffffffffffff000, 0x80000000003ff000), RAM below 3 GiB ends at 0x8000000"
+                + " (ram_size=134217728)", failure(b));
+        // Past 2^63 the address is not "below 1 MiB", and the end passes 2^64.
+        b.prefAddress = 0xffff_ffff_ffff_f000L;
+        assertEquals("Too little memory for kernel and initramfs: kernel needs"
+                + " [0xfffffffffffff000, 0x100000000003ff000), RAM below 3 GiB ends at 0x8000000"
+                + " (ram_size=134217728)", failure(b));
+    }
+
+    @Test
+    void fitsBelowNeverFormsAWrappingSum() {
+        assertTrue(KernelLoader.fitsBelow(0x100000, 0x100000, 0x200000));
+        assertFalse(KernelLoader.fitsBelow(0x100000, 0x100001, 0x200000));
+        assertFalse(KernelLoader.fitsBelow(0x7fff_ffff_ffff_f000L, 0x40_0000, 0x800_0000));
+        assertFalse(KernelLoader.fitsBelow(0x100000, -1L, 0x800_0000));
+        assertFalse(KernelLoader.fitsBelow(-4096L, 0x2000, -1L));
+        assertTrue(KernelLoader.fitsBelow(-4096L, 0xfff, -1L));
+        assertEquals("0x100000000000003ff", KernelLoader.hexEnd(-1L, 0x400));
+        assertEquals("0x2000", KernelLoader.hexEnd(0x1000, 0x1000));
     }
 }

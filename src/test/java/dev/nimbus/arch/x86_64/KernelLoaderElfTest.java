@@ -199,6 +199,58 @@ class KernelLoaderElfTest {
         }
     }
 
+    /**
+     * A GNU property note (NT_GNU_PROPERTY_TYPE_0 = 5) holding GNU_PROPERTY_X86_FEATURE_1_AND
+     * (0xc0000002) with IBT and SHSTK set, padded to 8 bytes: what x86-64 toolchains emit in
+     * an 8-byte aligned PT_NOTE segment.
+     */
+    private static Note gnuProperty() {
+        byte[] desc = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putInt(0xc0000002).putInt(4).putInt(3).putInt(0).array();
+        return new Note("GNU", 5, desc);
+    }
+
+    private long pvhEntryOf(byte[] elf) throws Exception {
+        RamLayout layout = RamLayout.of(64 * MIB);
+        try (GuestMemory mem = TestGuest.memory(layout)) {
+            return KernelLoader.load(mem, layout,
+                    new BootRequest(file("vmlinux", elf), null, null, 0)).vcpu().rip();
+        }
+    }
+
+    @Test
+    void eightByteAlignedNotesPadNameAndDescToTheirOffsets() {
+        // "GNU\0" ends at 16, already 8-aligned: the desc follows at once. Padding namesz
+        // alone (12 + 8) would look for it at 20.
+        byte[] seg = ElfImageBuilder.encodeNotes(List.of(gnuProperty()), 8);
+        assertEquals(32, seg.length);
+        assertEquals(0xc0000002, java.nio.ByteBuffer.wrap(seg)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(16));
+    }
+
+    @Test
+    void eightByteAlignedPropertyNoteBeforeThePvhNoteIsWalked() throws Exception {
+        // Regression: this valid file was refused with "note runs past its segment".
+        byte[] elf = new ElfImageBuilder().load(TEXT_AT, text, text.length)
+                .alignedNotes(8, gnuProperty())
+                .notes(new Note("Linux", 0x101, new byte[] {0}),
+                        new Note("Xen", ElfKernel.XEN_ELFNOTE_PHYS32_ENTRY,
+                                ElfImageBuilder.le64(PVH_ENTRY)))
+                .build();
+        assertEquals(PVH_ENTRY, pvhEntryOf(elf));
+    }
+
+    @Test
+    void pvhNoteInAnEightByteAlignedSegmentIsFound() throws Exception {
+        // "Linux\0" (namesz 6) ends at 18: its desc starts at 24 and the next note at 32.
+        byte[] elf = new ElfImageBuilder().load(TEXT_AT, text, text.length)
+                .alignedNotes(8, new Note("Linux", 0x101, new byte[] {0}), gnuProperty(),
+                        new Note("Xen", ElfKernel.XEN_ELFNOTE_PHYS32_ENTRY,
+                                ElfImageBuilder.le64(PVH_ENTRY)))
+                .build();
+        assertEquals(PVH_ENTRY, pvhEntryOf(elf));
+    }
+
     @Test
     void longestCommandLineFitsItsArea() throws Exception {
         RamLayout layout = RamLayout.of(128 * MIB);
@@ -235,9 +287,31 @@ class KernelLoaderElfTest {
     }
 
     @Test
-    void unreadableKernelFile() {
+    void kernelPathIsADirectory() {
         String m = failure(RamLayout.of(128 * MIB), new BootRequest(dir, null, null, 0));
-        assertTrue(m.startsWith("Kernel file cannot be read: path=" + dir), m);
+        assertEquals("Kernel path is a directory: path=" + dir, m);
+    }
+
+    @Test
+    void kernelAndInitramfsMustBeRegularFiles() throws IOException {
+        String m = failure(RamLayout.of(128 * MIB),
+                new BootRequest(Path.of("/dev/zero"), null, null, 0));
+        assertEquals("Kernel file is not a regular file: path=/dev/zero", m);
+        // Regression: a character device reports size 0 and was called an empty file.
+        m = failure(RamLayout.of(128 * MIB),
+                new BootRequest(file("k", vmlinux().build()), Path.of("/dev/zero"), null, 0));
+        assertEquals("Initramfs file is not a regular file: path=/dev/zero", m);
+    }
+
+    @Test
+    void kernelBehindASymbolicLinkIsFollowed() throws Exception {
+        Path target = file("vmlinux", vmlinux().build());
+        Path link = Files.createSymbolicLink(dir.resolve("link"), target);
+        RamLayout layout = RamLayout.of(128 * MIB);
+        try (GuestMemory mem = TestGuest.memory(layout)) {
+            assertEquals(PVH_ENTRY, KernelLoader.load(mem, layout,
+                    new BootRequest(link, null, null, 0)).vcpu().rip());
+        }
     }
 
     @Test
@@ -279,6 +353,52 @@ class KernelLoaderElfTest {
         assertTrue(failure(Arrays.copyOf(elf, 100)).contains("program headers outside the file"));
         assertTrue(failure(Arrays.copyOf(elf, elf.length - 200))
                 .contains("outside the file"));
+    }
+
+    private static byte[] patchLong(byte[] elf, int at, long value) {
+        byte[] copy = elf.clone();
+        java.nio.ByteBuffer.wrap(copy).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(at, value);
+        return copy;
+    }
+
+    /** File offset of field {@code field} in program header {@code i}. */
+    private static int phdr(int i, int field) {
+        return ElfKernel.SIZEOF_EHDR + i * ElfKernel.SIZEOF_PHDR + field;
+    }
+
+    @Test
+    void unsignedHeaderFieldsArePrintedUnsigned() throws IOException {
+        // Regression: these printed as memsz=-1, offset=-256 and phoff=-256.
+        byte[] elf = vmlinux().build();
+        String m = failure(patchLong(elf, phdr(0, ElfKernel.OFFSETOF_P_MEMSZ), -1L));
+        assertTrue(m.endsWith(", segment 0 runs past the top of the address space:"
+                + " paddr=0x1000000 memsz=0xffffffffffffffff"), m);
+        m = failure(patchLong(elf, phdr(0, ElfKernel.OFFSETOF_P_OFFSET), -256L));
+        assertTrue(m.endsWith(", segment 0 outside the file: offset=18446744073709551360"
+                + " filesz=9029 file_size=" + elf.length), m);
+        m = failure(patchLong(elf, ElfKernel.OFFSETOF_E_PHOFF, -256L));
+        assertTrue(m.endsWith(", program headers outside the file:"
+                + " phoff=18446744073709551360 phnum=3"), m);
+        m = failure(patchLong(elf, phdr(1, ElfKernel.OFFSETOF_P_MEMSZ), 0x10));
+        assertTrue(m.endsWith(", segment 1 has filesz=2048 larger than memsz=16"), m);
+    }
+
+    @Test
+    void segmentAboveTwoToThe63IsTooLittleMemoryNotLowMemory() throws IOException {
+        byte[] elf = patchLong(vmlinux().build(), phdr(0, ElfKernel.OFFSETOF_P_PADDR),
+                0x8000_0000_0000_0000L);
+        assertEquals("Too little memory for kernel and initramfs: kernel needs"
+                + " [0x8000000000000000, 0x8000000000002345), RAM below 3 GiB ends at 0x8000000"
+                + " (ram_size=134217728)", failure(elf));
+    }
+
+    @Test
+    void segmentOfMoreThan2To63BytesIsNotMistakenForAnEmptyOne() throws IOException {
+        byte[] elf = patchLong(vmlinux().build(), phdr(0, ElfKernel.OFFSETOF_P_MEMSZ),
+                0x8000_0000_0000_0000L);
+        assertEquals("Too little memory for kernel and initramfs: kernel needs"
+                + " [0x1000000, 0x8000000001000000), RAM below 3 GiB ends at 0x8000000"
+                + " (ram_size=134217728)", failure(elf));
     }
 
     @Test

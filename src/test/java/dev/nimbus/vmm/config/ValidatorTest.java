@@ -129,6 +129,13 @@ class ValidatorTest {
     }
 
     @Test
+    void diskNeedsAQueue() {
+        // Regression: num_queues=0 reached the device and ended in a stack trace.
+        assertEquals("Number of queues (0) to virtio_blk must be at least 1",
+                error(vm().disks(List.of(DiskConfig.parse("path=/i,num_queues=0")))));
+    }
+
+    @Test
     void diskRateLimitGroupMustExistAndExcludesOwnLimits() {
         RateLimitGroupConfig group = new RateLimitGroupConfig("g0",
                 new RateLimiterConfig(new TokenBucket(1000, 0L, 100), null));
@@ -177,6 +184,36 @@ class ValidatorTest {
     }
 
     @Test
+    void netQueuesComeInPairs() {
+        // Regression: an odd count reached the tap code and ended in a stack trace.
+        assertEquals("Number of queues (3) to virtio_net must be even: a receive and a transmit"
+                + " queue per pair",
+                error(vm().cpus(new CpusConfig(2, 2, 46))
+                        .net(List.of(NetConfig.parse("tap=t0,num_queues=3")))));
+    }
+
+    @Test
+    void tapNamesMustFitIfnamsiz() {
+        assertEquals("Interface name too long (max length is 15): abcdefghijklmnop",
+                error(vm().net(List.of(NetConfig.parse("tap=abcdefghijklmnop")))));
+        // 15 bytes of UTF-8 in 8 characters still fit; 16 bytes do not.
+        vm().net(List.of(NetConfig.parse("tap=abcdefghijklmno"))).build().validate();
+        vm().net(List.of(NetConfig.parse("tap=t\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9")))
+                .build().validate();
+        assertTrue(error(vm().net(List.of(NetConfig.parse(
+                "tap=tt\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"))))
+                .startsWith("Interface name too long (max length is 15): "));
+        NetConfig nul = NetConfig.parse("tap=t0").withId(null);
+        nul = new NetConfig(nul.pci(), "t\0x", null, null, null, null, null, 2, 256, false,
+                null, null, List.of(), null, true, true, true);
+        assertEquals("Interface name contains interior NUL byte: t\\0x",
+                error(vm().net(List.of(nul))));
+        // An empty name, as a request body may give, lets the kernel pick one.
+        vm().net(List.of(new NetConfig(null, "", null, null, null, null, null, 2, 256, false,
+                null, null, List.of(), null, true, true, true))).build().validate();
+    }
+
+    @Test
     void fsRules() {
         FsConfig fs = FsConfig.parse("tag=t,socket=/s");
 
@@ -220,6 +257,77 @@ class ValidatorTest {
                 error(vm().memory(MemoryConfig.parse("hugepages=on,hugepage_size=3M"))));
         assertEquals("Invalid to set both 'mergeable' and 'shared' for memory",
                 error(vm().memory(MemoryConfig.parse("shared=on,mergeable=on"))));
+    }
+
+    @Test
+    void memoryMustHoldTheLowMemoryBootStructures() {
+        // Regression: these reached the VM layer and ended in a stack trace.
+        for (String size : new String[] {"0", "1", "4K", "1020K"}) {
+            assertEquals("Memory size must be at least 1 MiB: size="
+                    + MemoryConfig.parse("size=" + size).size(),
+                    error(vm().memory(MemoryConfig.parse("size=" + size))));
+        }
+        // From the API a u64 above 2^63 arrives as a negative long; it is shown unsigned.
+        assertEquals("Memory size does not fit in the guest physical address space:"
+                + " size=18446744073709547520, RAM must end below 0x3fffffef0000"
+                + " (max_phys_bits=46)", error(vm().memory(new MemoryConfig(-4096L, false))));
+        vm().memory(MemoryConfig.parse("size=1M")).build().validate();
+    }
+
+    @Test
+    void memoryComesInWholePages() {
+        assertEquals("Memory size is misaligned with default page size or its hugepage size:"
+                + " size=1052673 page_size=4096",
+                error(vm().memory(new MemoryConfig((1L << 20) + 4097, false))));
+        assertEquals("Memory size is misaligned with default page size or its hugepage size:"
+                + " size=1049600 page_size=4096",
+                error(vm().memory(MemoryConfig.parse("size=1025K"))));
+        assertEquals("Memory size is misaligned with default page size or its hugepage size:"
+                + " size=3145728 page_size=2097152",
+                error(vm().memory(MemoryConfig.parse("size=3M,hugepages=on,hugepage_size=2M"))));
+        vm().memory(MemoryConfig.parse("size=4M,hugepages=on,hugepage_size=2M")).build()
+                .validate();
+    }
+
+    @Test
+    void memoryMustFitBelowTheTopOfTheGuestPhysicalAddressSpace() {
+        // 46 bits: the platform device area starts at 2^46 - 64 KiB - 1 MiB. RAM past 3 GiB
+        // continues at 4 GiB, so RAM ends 1 GiB above its size.
+        long limit = (1L << 46) - (64L << 10) - (1L << 20);
+        assertEquals("Memory size does not fit in the guest physical address space:"
+                + " size=75161927680000, RAM must end below 0x" + Long.toHexString(limit)
+                + " (max_phys_bits=46)", error(vm().memory(MemoryConfig.parse("size=70000G"))));
+        long largest = limit - (1L << 30) - (2L << 20);
+        vm().memory(new MemoryConfig(largest, false)).build().validate();
+        assertTrue(error(vm().memory(new MemoryConfig(largest + (2L << 20), false)))
+                .startsWith("Memory size does not fit"));
+        // A smaller max_phys_bits shrinks the space: 39 bits leave 512 GiB less the top MiB.
+        assertEquals("Memory size does not fit in the guest physical address space:"
+                + " size=549755813888, RAM must end below 0x7fffef0000 (max_phys_bits=39)",
+                error(vm().cpus(new CpusConfig(1, 1, 39))
+                        .memory(MemoryConfig.parse("size=512G"))));
+        // Above 52 bits no x86-64 CPU goes further: the check uses 52, without overflow.
+        vm().cpus(new CpusConfig(1, 1, 255)).memory(MemoryConfig.parse("size=65536G")).build()
+                .validate();
+    }
+
+    @Test
+    void maxPhysBitsMustReachPast4Gib() {
+        for (int bits : new int[] {0, 1, 32}) {
+            assertEquals("Physical address bits too few for the memory map: max_phys_bits="
+                    + bits + ", at least 33 are needed",
+                    error(vm().cpus(new CpusConfig(1, 1, bits))));
+        }
+        vm().cpus(new CpusConfig(1, 1, 33)).build().validate();
+    }
+
+    @Test
+    void memoryZonesMayTakeAllRam() {
+        MemoryConfig zones = new MemoryConfig(0, false, HotplugMethod.ACPI, null, null, false,
+                false, null, false, false,
+                List.of(new MemoryZoneConfig("z0", 1L << 30, null, false, false, null, null,
+                        null, null, false, false, false)), true);
+        vm().memory(zones).build().validate();
     }
 
     @Test
