@@ -69,8 +69,11 @@ public record ConsoleConfig(ConsoleMode mode, String file, String socket, PciCom
         return common(p, "--console", PciCommon.parse(option));
     }
 
-    /** Picks the mode; when several are given the first of off, pty, tty, null, file wins. */
-    private static ConsoleConfig common(OptionParser p, String flag, PciCommon pci) {
+    /**
+     * Picks the mode; when several are given the first of off, pty, tty, null, file, socket wins.
+     * The debug console shares this with socket left out of its keys.
+     */
+    static ConsoleConfig common(OptionParser p, String flag, PciCommon pci) {
         ConsoleMode mode;
         String file = null;
         String socket = null;

@@ -30,26 +30,7 @@ public record DebugConsoleConfig(ConsoleMode mode, String file, Integer iobase) 
                 .addValueless("off", "pty", "tty", "null")
                 .add(FILE, IOBASE)
                 .parse(option);
-        ConsoleMode mode;
-        String file = null;
-        if (p.isSet("off")) {
-            mode = ConsoleMode.OFF;
-        } else if (p.isSet("pty")) {
-            mode = ConsoleMode.PTY;
-        } else if (p.isSet("tty")) {
-            mode = ConsoleMode.TTY;
-        } else if (p.isSet("null")) {
-            mode = ConsoleMode.NULL;
-        } else if (p.isSet(FILE)) {
-            mode = ConsoleMode.FILE;
-            file = p.get(FILE);
-            if (file == null) {
-                throw ConfigException.invalid(Validator.CONSOLE_FILE_MISSING);
-            }
-        } else {
-            throw ConfigException.option(
-                    "Error parsing --debug-console: invalid console mode given");
-        }
+        ConsoleConfig console = ConsoleConfig.common(p, "--debug-console", PciCommon.DEFAULT);
         Integer iobase = null;
         String port = p.get(IOBASE);
         if (port != null) {
@@ -60,7 +41,7 @@ public record DebugConsoleConfig(ConsoleMode mode, String file, Integer iobase) 
             }
             iobase = value.intValue();
         }
-        return new DebugConsoleConfig(mode, file, iobase);
+        return new DebugConsoleConfig(console.mode(), console.file(), iobase);
     }
 
     /** Parses hex digits into a 16-bit port number; null when they are not one. */
