@@ -42,8 +42,8 @@ final class Consoles {
                 yield shared(file.toString(), name, () -> new BufferedConsoleOutput(
                         new FileOutputStream(file.toFile()), name, true));
             }
-            // TODO: pty and socket consoles come with the API work; they need a pty pair and
-            // a listening Unix socket, and report their path in vm.info.
+            // TODO: pty and socket consoles are not built: they need a pty pair or a listening
+            // Unix socket per console, and vm.info must report the pty's path.
             case PTY, SOCKET -> throw new IOException(
                     "Console mode " + cfg.mode().jsonName() + " is not supported by Nimbus yet");
         };
