@@ -46,59 +46,38 @@
 
 extern char startup_32[];
 
-static uint16_t rd16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 static void report_zero_page(const struct kit_boot *boot, const uint8_t *bp, uint64_t addr)
 {
-    uint64_t ramdisk = rd32(bp + BP_RAMDISK_IMAGE)
-                       | (uint64_t)rd32(bp + BP_EXT_RAMDISK_IMAGE) << 32;
-    uint64_t ramdisk_size = rd32(bp + BP_RAMDISK_SIZE)
-                            | (uint64_t)rd32(bp + BP_EXT_RAMDISK_SIZE) << 32;
+    uint64_t ramdisk = kit_rd32(bp + BP_RAMDISK_IMAGE)
+                       | (uint64_t)kit_rd32(bp + BP_EXT_RAMDISK_IMAGE) << 32;
+    uint64_t ramdisk_size = kit_rd32(bp + BP_RAMDISK_SIZE)
+                            | (uint64_t)kit_rd32(bp + BP_EXT_RAMDISK_SIZE) << 32;
     uint32_t e820_entries = bp[BP_E820_ENTRIES];
 
     kit_line("BOOTPARAMS");
     kit_hex("addr", addr);
-    kit_hex("boot_flag", rd16(bp + BP_BOOT_FLAG));
+    kit_hex("boot_flag", kit_rd16(bp + BP_BOOT_FLAG));
     kit_str("header", (const char *)bp + BP_HEADER, 4);
-    kit_hex("version", rd16(bp + BP_VERSION));
+    kit_hex("version", kit_rd16(bp + BP_VERSION));
     kit_dec("setup_sects", bp[BP_SETUP_SECTS]);
     kit_hex("type_of_loader", bp[BP_TYPE_OF_LOADER]);
     kit_hex("ext_loader_ver", bp[BP_EXT_LOADER_VER]);
     kit_hex("ext_loader_type", bp[BP_EXT_LOADER_TYPE]);
     kit_hex("loadflags", bp[BP_LOADFLAGS]);
-    kit_hex("xloadflags", rd16(bp + BP_XLOADFLAGS));
-    kit_hex("code32_start", rd32(bp + BP_CODE32_START));
-    kit_hex("heap_end_ptr", rd16(bp + BP_HEAP_END_PTR));
-    kit_hex("cmd_line_ptr", rd32(bp + BP_CMD_LINE_PTR));
-    kit_hex("ext_cmd_line_ptr", rd32(bp + BP_EXT_CMD_LINE_PTR));
-    kit_hex("cmdline_size", rd32(bp + BP_CMDLINE_SIZE));
+    kit_hex("xloadflags", kit_rd16(bp + BP_XLOADFLAGS));
+    kit_hex("code32_start", kit_rd32(bp + BP_CODE32_START));
+    kit_hex("heap_end_ptr", kit_rd16(bp + BP_HEAP_END_PTR));
+    kit_hex("cmd_line_ptr", kit_rd32(bp + BP_CMD_LINE_PTR));
+    kit_hex("ext_cmd_line_ptr", kit_rd32(bp + BP_EXT_CMD_LINE_PTR));
+    kit_hex("cmdline_size", kit_rd32(bp + BP_CMDLINE_SIZE));
     kit_hex("ramdisk_image", ramdisk);
     kit_hex("ramdisk_size", ramdisk_size);
-    kit_hex("acpi_rsdp_addr", rd64(bp + BP_ACPI_RSDP_ADDR));
-    kit_hex("hardware_subarch", rd32(bp + BP_HARDWARE_SUBARCH));
-    kit_hex("kernel_alignment", rd32(bp + BP_KERNEL_ALIGNMENT));
-    kit_hex("pref_address", rd64(bp + BP_PREF_ADDRESS));
-    kit_hex("init_size", rd32(bp + BP_INIT_SIZE));
-    kit_hex("setup_data", rd64(bp + BP_SETUP_DATA));
+    kit_hex("acpi_rsdp_addr", kit_rd64(bp + BP_ACPI_RSDP_ADDR));
+    kit_hex("hardware_subarch", kit_rd32(bp + BP_HARDWARE_SUBARCH));
+    kit_hex("kernel_alignment", kit_rd32(bp + BP_KERNEL_ALIGNMENT));
+    kit_hex("pref_address", kit_rd64(bp + BP_PREF_ADDRESS));
+    kit_hex("init_size", kit_rd32(bp + BP_INIT_SIZE));
+    kit_hex("setup_data", kit_rd64(bp + BP_SETUP_DATA));
     kit_dec("e820_entries", e820_entries);
     kit_end();
 
@@ -112,7 +91,7 @@ static void report_zero_page(const struct kit_boot *boot, const uint8_t *bp, uin
     }
     for (uint32_t i = 0; i < e820_entries; i++) {
         const uint8_t *e = bp + BP_E820_TABLE + i * E820_ENTRY_SIZE;
-        kit_report_mem(i, rd64(e), rd64(e + 8), rd32(e + 16), "e820");
+        kit_report_mem(i, kit_rd64(e), kit_rd64(e + 8), kit_rd32(e + 16), "e820");
     }
     kit_report_mem_summary();
 
@@ -120,7 +99,7 @@ static void report_zero_page(const struct kit_boot *boot, const uint8_t *bp, uin
         kit_report_module(boot, 0, "initrd", ramdisk, ramdisk_size);
 
     /* The setup_data list: entries of any type, reported by type and length only. */
-    uint64_t sd = rd64(bp + BP_SETUP_DATA);
+    uint64_t sd = kit_rd64(bp + BP_SETUP_DATA);
     for (uint32_t i = 0; sd != 0 && i < SETUP_DATA_MAX; i++) {
         const uint8_t *h = kit_phys(sd, SETUP_DATA_HEADER);
         kit_line("SETUP-DATA");
@@ -131,10 +110,10 @@ static void report_zero_page(const struct kit_boot *boot, const uint8_t *bp, uin
             kit_end();
             break;
         }
-        kit_hex("type", rd32(h + 8));
-        kit_hex("len", rd32(h + 12));
+        kit_hex("type", kit_rd32(h + 8));
+        kit_hex("len", kit_rd32(h + 12));
         kit_end();
-        sd = rd64(h);
+        sd = kit_rd64(h);
     }
 }
 
@@ -149,7 +128,7 @@ void bz_main(uint64_t boot_params, struct kit_entry *entry)
     };
 
     if (bp != NULL) {
-        uint64_t cmd = rd32(bp + BP_CMD_LINE_PTR) | (uint64_t)rd32(bp + BP_EXT_CMD_LINE_PTR) << 32;
+        uint64_t cmd = kit_rd32(bp + BP_CMD_LINE_PTR) | (uint64_t)kit_rd32(bp + BP_EXT_CMD_LINE_PTR) << 32;
         if (cmd != 0) {
             uint32_t len = kit_strnlen_phys(cmd, CMDLINE_MAX);
             const char *text = kit_phys(cmd, len);
@@ -159,7 +138,7 @@ void bz_main(uint64_t boot_params, struct kit_entry *entry)
                 boot.cmdline_len = len;
             }
         }
-        boot.rsdp_addr = rd64(bp + BP_ACPI_RSDP_ADDR);
+        boot.rsdp_addr = kit_rd64(bp + BP_ACPI_RSDP_ADDR);
     }
 
     kit_ready(&boot);

@@ -80,34 +80,13 @@ struct kit_acpi kit_acpi;
 #define AML_BYTE_PREFIX 0x0A
 #define AML_ROOT_CHAR '\\'
 
-static uint16_t rd16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 static void read_gas(const uint8_t *p, struct kit_gas *g)
 {
     g->space = p[0];
     g->bit_width = p[1];
     g->bit_offset = p[2];
     g->access_size = p[3];
-    g->address = rd64(p + 4);
+    g->address = kit_rd64(p + 4);
 }
 
 static const char *space_name(uint8_t space)
@@ -220,7 +199,7 @@ static uint64_t find_rsdp(const struct kit_boot *boot, const char **source)
         kit_hex("addr", boot->rsdp_addr);
         kit_end();
     }
-    uint64_t ebda = (uint64_t)rd16(kit_phys(BDA_EBDA_SEGMENT, 2)) << 4;
+    uint64_t ebda = (uint64_t)kit_rd16(kit_phys(BDA_EBDA_SEGMENT, 2)) << 4;
     if (ebda >= 0x80000 && ebda < 0xA0000) {
         uint64_t a = rsdp_scan(ebda, ebda + EBDA_SCAN_LENGTH);
         if (a != 0) {
@@ -247,7 +226,7 @@ static const uint8_t *report_table(uint64_t addr, const char *via)
         kit_end();
         return NULL;
     }
-    uint32_t len = rd32(h + 4);
+    uint32_t len = kit_rd32(h + 4);
     int sane = len >= SDT_HEADER_LENGTH && len <= SDT_MAX_LENGTH && kit_phys(addr, len) != NULL;
     kit_str("sig", (const char *)h, 4);
     kit_hex("addr", addr);
@@ -256,7 +235,7 @@ static const uint8_t *report_table(uint64_t addr, const char *via)
     kit_cstr("checksum", !sane ? "unchecked" : kit_sum8(h, len) == 0 ? "ok" : "bad");
     kit_str("oem", (const char *)h + 10, 6);
     kit_str("oem_table", (const char *)h + 16, 8);
-    kit_hex("oem_revision", rd32(h + 24));
+    kit_hex("oem_revision", kit_rd32(h + 24));
     kit_str("creator", (const char *)h + 28, 4);
     kit_cstr("via", via);
     kit_end();
@@ -277,7 +256,7 @@ static void report_facs(uint64_t addr)
     /* The FACS has no checksum and no standard header beyond signature and length. */
     kit_str("sig", (const char *)h, 4);
     kit_hex("addr", addr);
-    kit_hex("length", rd32(h + 4));
+    kit_hex("length", kit_rd32(h + 4));
     kit_cstr("checksum", "none");
     kit_cstr("via", "fadt");
     kit_end();
@@ -343,16 +322,16 @@ static void find_s5(const uint8_t *dsdt, uint32_t len)
 
 static void report_fadt(const uint8_t *f, uint64_t addr)
 {
-    uint32_t len = rd32(f + 4);
+    uint32_t len = kit_rd32(f + 4);
 #define HAS(off, size) (len >= (uint32_t)(off) + (uint32_t)(size))
-    uint32_t flags = HAS(FADT_FLAGS, 4) ? rd32(f + FADT_FLAGS) : 0;
-    uint16_t boot_arch = HAS(FADT_IAPC_BOOT_ARCH, 2) ? rd16(f + FADT_IAPC_BOOT_ARCH) : 0;
-    uint64_t dsdt = rd32(f + FADT_DSDT);
-    uint64_t facs = rd32(f + FADT_FIRMWARE_CTRL);
-    if (HAS(FADT_X_DSDT, 8) && rd64(f + FADT_X_DSDT) != 0)
-        dsdt = rd64(f + FADT_X_DSDT);
-    if (HAS(FADT_X_FIRMWARE_CTRL, 8) && rd64(f + FADT_X_FIRMWARE_CTRL) != 0)
-        facs = rd64(f + FADT_X_FIRMWARE_CTRL);
+    uint32_t flags = HAS(FADT_FLAGS, 4) ? kit_rd32(f + FADT_FLAGS) : 0;
+    uint16_t boot_arch = HAS(FADT_IAPC_BOOT_ARCH, 2) ? kit_rd16(f + FADT_IAPC_BOOT_ARCH) : 0;
+    uint64_t dsdt = kit_rd32(f + FADT_DSDT);
+    uint64_t facs = kit_rd32(f + FADT_FIRMWARE_CTRL);
+    if (HAS(FADT_X_DSDT, 8) && kit_rd64(f + FADT_X_DSDT) != 0)
+        dsdt = kit_rd64(f + FADT_X_DSDT);
+    if (HAS(FADT_X_FIRMWARE_CTRL, 8) && kit_rd64(f + FADT_X_FIRMWARE_CTRL) != 0)
+        facs = kit_rd64(f + FADT_X_FIRMWARE_CTRL);
 
     kit_acpi.have_fadt = 1;
     kit_acpi.fadt_flags = flags;
@@ -361,24 +340,24 @@ static void report_fadt(const uint8_t *f, uint64_t addr)
     struct kit_acpi *a = &kit_acpi;
     if (HAS(FADT_X_PM1A_CNT_BLK, GAS_LENGTH))
         read_gas(f + FADT_X_PM1A_CNT_BLK, &a->pm1a_cnt);
-    if (a->pm1a_cnt.address == 0 && rd32(f + FADT_PM1A_CNT_BLK) != 0) {
+    if (a->pm1a_cnt.address == 0 && kit_rd32(f + FADT_PM1A_CNT_BLK) != 0) {
         a->pm1a_cnt.space = 1;
         a->pm1a_cnt.bit_width = (uint8_t)(f[FADT_PM1_CNT_LEN] * 8);
-        a->pm1a_cnt.address = rd32(f + FADT_PM1A_CNT_BLK);
+        a->pm1a_cnt.address = kit_rd32(f + FADT_PM1A_CNT_BLK);
     }
     if (HAS(FADT_X_PM1B_CNT_BLK, GAS_LENGTH))
         read_gas(f + FADT_X_PM1B_CNT_BLK, &a->pm1b_cnt);
-    if (a->pm1b_cnt.address == 0 && rd32(f + FADT_PM1B_CNT_BLK) != 0) {
+    if (a->pm1b_cnt.address == 0 && kit_rd32(f + FADT_PM1B_CNT_BLK) != 0) {
         a->pm1b_cnt.space = 1;
         a->pm1b_cnt.bit_width = (uint8_t)(f[FADT_PM1_CNT_LEN] * 8);
-        a->pm1b_cnt.address = rd32(f + FADT_PM1B_CNT_BLK);
+        a->pm1b_cnt.address = kit_rd32(f + FADT_PM1B_CNT_BLK);
     }
     if (HAS(FADT_X_PM_TMR_BLK, GAS_LENGTH))
         read_gas(f + FADT_X_PM_TMR_BLK, &a->pm_timer);
-    if (a->pm_timer.address == 0 && rd32(f + FADT_PM_TMR_BLK) != 0 && f[FADT_PM_TMR_LEN] == 4) {
+    if (a->pm_timer.address == 0 && kit_rd32(f + FADT_PM_TMR_BLK) != 0 && f[FADT_PM_TMR_LEN] == 4) {
         a->pm_timer.space = 1;
         a->pm_timer.bit_width = 32;
-        a->pm_timer.address = rd32(f + FADT_PM_TMR_BLK);
+        a->pm_timer.address = kit_rd32(f + FADT_PM_TMR_BLK);
     }
     if (HAS(FADT_RESET_VALUE, 1)) {
         read_gas(f + FADT_RESET_REG, &a->reset_reg);
@@ -397,16 +376,16 @@ static void report_fadt(const uint8_t *f, uint64_t addr)
     kit_hex("iapc_boot_arch", boot_arch);
     kit_bool("i8042", (boot_arch & IAPC_BOOT_ARCH_8042) != 0);
     kit_bool("rtc_absent", (boot_arch & IAPC_BOOT_ARCH_CMOS_RTC_NOT_PRESENT) != 0);
-    kit_dec("sci_int", rd16(f + FADT_SCI_INT));
-    kit_hex("smi_cmd", rd32(f + FADT_SMI_CMD));
+    kit_dec("sci_int", kit_rd16(f + FADT_SCI_INT));
+    kit_hex("smi_cmd", kit_rd32(f + FADT_SMI_CMD));
     kit_hex("acpi_enable", f[FADT_ACPI_ENABLE]);
     kit_hex("acpi_disable", f[FADT_ACPI_DISABLE]);
-    kit_hex("pm1a_evt", rd32(f + FADT_PM1A_EVT_BLK));
+    kit_hex("pm1a_evt", kit_rd32(f + FADT_PM1A_EVT_BLK));
     kit_hex("century", f[FADT_CENTURY]);
     kit_hex("dsdt", dsdt);
     kit_hex("facs", facs);
     if (HAS(FADT_HYPERVISOR_VENDOR, 8))
-        kit_hex("hypervisor_vendor", rd64(f + FADT_HYPERVISOR_VENDOR));
+        kit_hex("hypervisor_vendor", kit_rd64(f + FADT_HYPERVISOR_VENDOR));
     kit_end();
 
     if (a->pm1a_cnt.address != 0) {
@@ -443,7 +422,7 @@ static void report_fadt(const uint8_t *f, uint64_t addr)
     if (dsdt != 0) {
         const uint8_t *d = report_table(dsdt, "fadt");
         if (d != NULL)
-            find_s5(d, rd32(d + 4));
+            find_s5(d, kit_rd32(d + 4));
     }
     if (facs != 0)
         report_facs(facs);
@@ -451,14 +430,14 @@ static void report_fadt(const uint8_t *f, uint64_t addr)
 
 static void report_madt(const uint8_t *m, uint64_t addr)
 {
-    uint32_t len = rd32(m + 4);
+    uint32_t len = kit_rd32(m + 4);
     uint32_t enabled = 0, online_capable = 0, entries = 0;
 
-    kit_acpi.madt_flags = rd32(m + MADT_FLAGS);
+    kit_acpi.madt_flags = kit_rd32(m + MADT_FLAGS);
     kit_line("MADT");
     kit_hex("addr", addr);
-    kit_hex("lapic_addr", rd32(m + MADT_LAPIC_ADDR));
-    kit_hex("flags", rd32(m + MADT_FLAGS));
+    kit_hex("lapic_addr", kit_rd32(m + MADT_LAPIC_ADDR));
+    kit_hex("flags", kit_rd32(m + MADT_FLAGS));
     kit_end();
 
     for (uint32_t off = MADT_ENTRIES; off + 2 <= len;) {
@@ -473,7 +452,7 @@ static void report_madt(const uint8_t *m, uint64_t addr)
         }
         entries++;
         if (type == MADT_LOCAL_APIC && elen >= 8) {
-            uint32_t flags = rd32(e + 4);
+            uint32_t flags = kit_rd32(e + 4);
             kit_line("MADT-LAPIC");
             kit_dec("uid", e[2]);
             kit_hex("apic_id", e[3]);
@@ -484,10 +463,10 @@ static void report_madt(const uint8_t *m, uint64_t addr)
             enabled += flags & MADT_LAPIC_ENABLED;
             online_capable += !(flags & MADT_LAPIC_ENABLED) && (flags & MADT_LAPIC_ONLINE_CAPABLE);
         } else if (type == MADT_LOCAL_X2APIC && elen >= 16) {
-            uint32_t flags = rd32(e + 8);
+            uint32_t flags = kit_rd32(e + 8);
             kit_line("MADT-X2APIC");
-            kit_dec("uid", rd32(e + 12));
-            kit_hex("apic_id", rd32(e + 4));
+            kit_dec("uid", kit_rd32(e + 12));
+            kit_hex("apic_id", kit_rd32(e + 4));
             kit_hex("flags", flags);
             kit_bool("enabled", flags & MADT_LAPIC_ENABLED);
             kit_bool("online_capable", (flags & MADT_LAPIC_ONLINE_CAPABLE) != 0);
@@ -497,36 +476,36 @@ static void report_madt(const uint8_t *m, uint64_t addr)
         } else if (type == MADT_IO_APIC && elen >= 12) {
             kit_line("MADT-IOAPIC");
             kit_hex("id", e[2]);
-            kit_hex("addr", rd32(e + 4));
-            kit_dec("gsi_base", rd32(e + 8));
+            kit_hex("addr", kit_rd32(e + 4));
+            kit_dec("gsi_base", kit_rd32(e + 8));
             kit_end();
         } else if (type == MADT_INTERRUPT_OVERRIDE && elen >= 10) {
             kit_line("MADT-ISO");
             kit_dec("bus", e[2]);
             kit_dec("source", e[3]);
-            kit_dec("gsi", rd32(e + 4));
-            kit_hex("flags", rd16(e + 8));
+            kit_dec("gsi", kit_rd32(e + 4));
+            kit_hex("flags", kit_rd16(e + 8));
             kit_end();
         } else if (type == MADT_NMI_SOURCE && elen >= 8) {
             kit_line("MADT-NMI-SOURCE");
-            kit_hex("flags", rd16(e + 2));
-            kit_dec("gsi", rd32(e + 4));
+            kit_hex("flags", kit_rd16(e + 2));
+            kit_dec("gsi", kit_rd32(e + 4));
             kit_end();
         } else if (type == MADT_LOCAL_APIC_NMI && elen >= 6) {
             kit_line("MADT-LAPIC-NMI");
             kit_hex("uid", e[2]);
-            kit_hex("flags", rd16(e + 3));
+            kit_hex("flags", kit_rd16(e + 3));
             kit_dec("lint", e[5]);
             kit_end();
         } else if (type == MADT_LOCAL_X2APIC_NMI && elen >= 12) {
             kit_line("MADT-X2APIC-NMI");
-            kit_hex("uid", rd32(e + 4));
-            kit_hex("flags", rd16(e + 2));
+            kit_hex("uid", kit_rd32(e + 4));
+            kit_hex("flags", kit_rd16(e + 2));
             kit_dec("lint", e[8]);
             kit_end();
         } else if (type == MADT_LOCAL_APIC_OVERRIDE && elen >= 12) {
             kit_line("MADT-LAPIC-OVERRIDE");
-            kit_hex("addr", rd64(e + 4));
+            kit_hex("addr", kit_rd64(e + 4));
             kit_end();
         } else {
             kit_line("MADT-OTHER");
@@ -547,19 +526,19 @@ static void report_madt(const uint8_t *m, uint64_t addr)
 
 static void report_mcfg(const uint8_t *m)
 {
-    uint32_t len = rd32(m + 4);
+    uint32_t len = kit_rd32(m + 4);
     for (uint32_t off = MCFG_ENTRIES; off + MCFG_ENTRY_LENGTH <= len; off += MCFG_ENTRY_LENGTH) {
         const uint8_t *e = m + off;
         /* The base addresses bus 0 of the segment, whatever its first bus (as Linux reads it). */
-        if (rd16(e + 8) == 0 && !kit_acpi.have_mcfg) {
+        if (kit_rd16(e + 8) == 0 && !kit_acpi.have_mcfg) {
             kit_acpi.have_mcfg = 1;
-            kit_acpi.mcfg_base = rd64(e);
+            kit_acpi.mcfg_base = kit_rd64(e);
             kit_acpi.mcfg_bus_start = e[10];
             kit_acpi.mcfg_bus_end = e[11];
         }
         kit_line("MCFG");
-        kit_hex("base", rd64(e));
-        kit_dec("segment", rd16(e + 8));
+        kit_hex("base", kit_rd64(e));
+        kit_dec("segment", kit_rd16(e + 8));
         kit_dec("bus_start", e[10]);
         kit_dec("bus_end", e[11]);
         kit_end();
@@ -587,13 +566,13 @@ void kit_report_acpi(const struct kit_boot *boot)
     }
     const uint8_t *r = kit_phys(rsdp_addr, RSDP_V2_LENGTH);
     uint8_t revision = r[15];
-    uint64_t rsdt = rd32(r + 16);
+    uint64_t rsdt = kit_rd32(r + 16);
     uint64_t xsdt = 0;
     uint32_t length = RSDP_V1_LENGTH;
     const char *ext_checksum = "none";
     if (revision >= 2) {
-        length = rd32(r + 20);
-        xsdt = rd64(r + 24);
+        length = kit_rd32(r + 20);
+        xsdt = kit_rd64(r + 24);
         if (length >= RSDP_V2_LENGTH && length <= 4096 && kit_phys(rsdp_addr, length) != NULL)
             ext_checksum = kit_sum8(r, length) == 0 ? "ok" : "bad";
         else
@@ -632,10 +611,10 @@ void kit_report_acpi(const struct kit_boot *boot)
         kit_end();
         return;
     }
-    uint32_t root_len = rd32(root + 4);
+    uint32_t root_len = kit_rd32(root + 4);
     uint32_t count = 0;
     for (uint32_t off = SDT_HEADER_LENGTH; off + entry_size <= root_len; off += entry_size) {
-        uint64_t addr = entry_size == 8 ? rd64(root + off) : rd32(root + off);
+        uint64_t addr = entry_size == 8 ? kit_rd64(root + off) : kit_rd32(root + off);
         const uint8_t *t = report_table(addr, via);
         count++;
         if (t != NULL)

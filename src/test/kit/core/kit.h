@@ -52,6 +52,28 @@ uint32_t kit_strnlen_phys(uint64_t addr, uint32_t max);
 uint32_t kit_crc32(const void *data, uint64_t len);
 uint8_t kit_sum8(const void *data, uint32_t len);
 
+/* Little-endian fields at any alignment, as boot structures and ACPI tables lay them out. */
+static inline uint16_t kit_rd16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static inline uint32_t kit_rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline uint64_t kit_rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
 /* --- cmdline.c --- */
 int kit_param(const struct kit_boot *boot, const char *key, const char **value, uint32_t *len);
 int kit_param_is(const struct kit_boot *boot, const char *key, const char *expected);

@@ -49,20 +49,6 @@
 
 extern char pvh_start[];
 
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 static uint64_t rsdp_at(uint64_t addr)
 {
     const uint8_t *p = kit_phys(addr, RSDP_V1_LENGTH);
@@ -89,7 +75,7 @@ static const uint8_t *table(uint64_t addr)
     const uint8_t *h = kit_phys(addr, SDT_HEADER_LENGTH);
     if (h == NULL)
         return NULL;
-    uint32_t len = rd32(h + 4);
+    uint32_t len = kit_rd32(h + 4);
     if (len < SDT_HEADER_LENGTH || len > SDT_MAX_LENGTH || kit_phys(addr, len) == NULL)
         return NULL;
     return h;
@@ -99,17 +85,17 @@ static const uint8_t *table(uint64_t addr)
 static const uint8_t *find_fadt(uint64_t rsdp_addr)
 {
     const uint8_t *r = kit_phys(rsdp_addr, 32);
-    uint64_t root_addr = r[RSDP_REVISION] >= 2 ? rd64(r + RSDP_XSDT) : 0;
+    uint64_t root_addr = r[RSDP_REVISION] >= 2 ? kit_rd64(r + RSDP_XSDT) : 0;
     uint32_t entry = 8;
     if (root_addr == 0) {
-        root_addr = rd32(r + RSDP_RSDT);
+        root_addr = kit_rd32(r + RSDP_RSDT);
         entry = 4;
     }
     const uint8_t *root = table(root_addr);
     if (root == NULL)
         return NULL;
-    for (uint32_t off = SDT_HEADER_LENGTH; off + entry <= rd32(root + 4); off += entry) {
-        const uint8_t *t = table(entry == 8 ? rd64(root + off) : rd32(root + off));
+    for (uint32_t off = SDT_HEADER_LENGTH; off + entry <= kit_rd32(root + 4); off += entry) {
+        const uint8_t *t = table(entry == 8 ? kit_rd64(root + off) : kit_rd32(root + off));
         if (t != NULL && memcmp(t, "FACP", 4) == 0)
             return t;
     }
@@ -119,7 +105,7 @@ static const uint8_t *find_fadt(uint64_t rsdp_addr)
 /* SLP_TYPa of \_S5 in the DSDT, or SLP_TYP_S5 when the DSDT has no plain \_S5 package. */
 static uint32_t s5_slp_typ(const uint8_t *dsdt)
 {
-    const uint8_t *end = dsdt + rd32(dsdt + 4);
+    const uint8_t *end = dsdt + kit_rd32(dsdt + 4);
     for (const uint8_t *p = dsdt + SDT_HEADER_LENGTH + 1; p + 8 < end; p++) {
         if (memcmp(p, "_S5_", 4) != 0)
             continue;
@@ -143,27 +129,27 @@ static uint32_t s5_slp_typ(const uint8_t *dsdt)
  */
 static int poweroff(const uint8_t *fadt)
 {
-    uint32_t len = rd32(fadt + 4);
+    uint32_t len = kit_rd32(fadt + 4);
     struct kit_gas reg = {0, 0, 0, 0, 0};
     if (len >= FADT_SLEEP_CONTROL_REG + GAS_LENGTH) {
         const uint8_t *g = fadt + FADT_SLEEP_CONTROL_REG;
-        reg = (struct kit_gas){g[0], g[1], g[2], g[3], rd64(g + 4)};
+        reg = (struct kit_gas){g[0], g[1], g[2], g[3], kit_rd64(g + 4)};
         if (reg.address != 0)
             return kit_gas_write(&reg, SLEEP_CONTROL_VALUE(SLP_TYP_S5));
     }
     if (len >= FADT_X_PM1A_CNT_BLK + GAS_LENGTH) {
         const uint8_t *g = fadt + FADT_X_PM1A_CNT_BLK;
-        reg = (struct kit_gas){g[0], g[1], g[2], g[3], rd64(g + 4)};
+        reg = (struct kit_gas){g[0], g[1], g[2], g[3], kit_rd64(g + 4)};
     }
-    if (reg.address == 0 && rd32(fadt + FADT_PM1A_CNT_BLK) != 0) {
+    if (reg.address == 0 && kit_rd32(fadt + FADT_PM1A_CNT_BLK) != 0) {
         reg = (struct kit_gas){1, (uint8_t)(fadt[FADT_PM1_CNT_LEN] * 8), 0, 0,
-                               rd32(fadt + FADT_PM1A_CNT_BLK)};
+                               kit_rd32(fadt + FADT_PM1A_CNT_BLK)};
     }
     if (reg.address == 0)
         return 0;
-    uint64_t dsdt_addr = rd32(fadt + FADT_DSDT);
-    if (len >= FADT_X_DSDT + 8 && rd64(fadt + FADT_X_DSDT) != 0)
-        dsdt_addr = rd64(fadt + FADT_X_DSDT);
+    uint64_t dsdt_addr = kit_rd32(fadt + FADT_DSDT);
+    if (len >= FADT_X_DSDT + 8 && kit_rd64(fadt + FADT_X_DSDT) != 0)
+        dsdt_addr = kit_rd64(fadt + FADT_X_DSDT);
     const uint8_t *dsdt = table(dsdt_addr);
     uint32_t typ = dsdt != NULL ? s5_slp_typ(dsdt) : SLP_TYP_S5;
     return kit_gas_write(&reg, PM1_CNT_VALUE(typ));
@@ -179,8 +165,8 @@ void pvh_main(struct kit_entry *entry)
         .load_addr = (uintptr_t)pvh_start,
         .cmdline = "",
     };
-    if (si != NULL && rd32(si + SI_MAGIC) == XEN_HVM_START_MAGIC_VALUE) {
-        uint64_t cmd = rd64(si + SI_CMDLINE_PADDR);
+    if (si != NULL && kit_rd32(si + SI_MAGIC) == XEN_HVM_START_MAGIC_VALUE) {
+        uint64_t cmd = kit_rd64(si + SI_CMDLINE_PADDR);
         uint32_t len = cmd != 0 ? kit_strnlen_phys(cmd, CMDLINE_MAX) : 0;
         const char *text = len != 0 ? kit_phys(cmd, len) : NULL;
         if (text != NULL) {
@@ -188,7 +174,7 @@ void pvh_main(struct kit_entry *entry)
             boot.cmdline = text;
             boot.cmdline_len = len;
         }
-        boot.rsdp_addr = rd64(si + SI_RSDP_PADDR);
+        boot.rsdp_addr = kit_rd64(si + SI_RSDP_PADDR);
     }
 
     kit_line("HELLO");

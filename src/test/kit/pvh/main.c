@@ -36,41 +36,27 @@
 
 extern char pvh_start[];
 
-static uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
 static void report_start_info(const struct kit_boot *boot, const uint8_t *si, uint32_t addr)
 {
-    uint32_t version = rd32(si + SI_VERSION);
-    uint32_t nr_modules = rd32(si + SI_NR_MODULES);
-    uint64_t modlist = rd64(si + SI_MODLIST_PADDR);
+    uint32_t version = kit_rd32(si + SI_VERSION);
+    uint32_t nr_modules = kit_rd32(si + SI_NR_MODULES);
+    uint64_t modlist = kit_rd64(si + SI_MODLIST_PADDR);
     uint64_t memmap = 0;
     uint32_t memmap_entries = 0;
     if (version >= 1 && kit_phys(addr, SI_V1_SIZE) != NULL) {
-        memmap = rd64(si + SI_MEMMAP_PADDR);
-        memmap_entries = rd32(si + SI_MEMMAP_ENTRIES);
+        memmap = kit_rd64(si + SI_MEMMAP_PADDR);
+        memmap_entries = kit_rd32(si + SI_MEMMAP_ENTRIES);
     }
 
     kit_line("PVH");
     kit_hex("addr", addr);
-    kit_hex("magic", rd32(si + SI_MAGIC));
+    kit_hex("magic", kit_rd32(si + SI_MAGIC));
     kit_dec("version", version);
-    kit_hex("flags", rd32(si + SI_FLAGS));
+    kit_hex("flags", kit_rd32(si + SI_FLAGS));
     kit_dec("nr_modules", nr_modules);
     kit_hex("modlist_paddr", modlist);
-    kit_hex("cmdline_paddr", rd64(si + SI_CMDLINE_PADDR));
-    kit_hex("rsdp_paddr", rd64(si + SI_RSDP_PADDR));
+    kit_hex("cmdline_paddr", kit_rd64(si + SI_CMDLINE_PADDR));
+    kit_hex("rsdp_paddr", kit_rd64(si + SI_RSDP_PADDR));
     kit_hex("memmap_paddr", memmap);
     kit_dec("memmap_entries", memmap_entries);
     kit_end();
@@ -88,8 +74,8 @@ static void report_start_info(const struct kit_boot *boot, const uint8_t *si, ui
     } else {
         for (uint32_t i = 0; i < memmap_entries; i++) {
             const uint8_t *e = map + i * MEMMAP_ENTRY_SIZE;
-            kit_report_mem(i, rd64(e + MEMMAP_ADDR), rd64(e + MEMMAP_SIZE),
-                           rd32(e + MEMMAP_TYPE), "pvh");
+            kit_report_mem(i, kit_rd64(e + MEMMAP_ADDR), kit_rd64(e + MEMMAP_SIZE),
+                           kit_rd32(e + MEMMAP_TYPE), "pvh");
         }
     }
     kit_report_mem_summary();
@@ -106,8 +92,8 @@ static void report_start_info(const struct kit_boot *boot, const uint8_t *si, ui
     }
     for (uint32_t i = 0; i < nr_modules; i++) {
         const uint8_t *m = mods + i * MOD_ENTRY_SIZE;
-        kit_report_module(boot, i, "pvh", rd64(m + MOD_PADDR), rd64(m + MOD_SIZE));
-        uint64_t cmd = rd64(m + MOD_CMDLINE_PADDR);
+        kit_report_module(boot, i, "pvh", kit_rd64(m + MOD_PADDR), kit_rd64(m + MOD_SIZE));
+        uint64_t cmd = kit_rd64(m + MOD_CMDLINE_PADDR);
         if (cmd != 0) {
             uint32_t len = kit_strnlen_phys(cmd, CMDLINE_MAX);
             kit_line("MODULE-CMDLINE");
@@ -123,7 +109,7 @@ void pvh_main(struct kit_entry *entry)
 {
     uint32_t si_addr = (uint32_t)entry->rbx;
     const uint8_t *si = si_addr ? kit_phys(si_addr, SI_V0_SIZE) : NULL;
-    int magic_ok = si != NULL && rd32(si + SI_MAGIC) == XEN_HVM_START_MAGIC_VALUE;
+    int magic_ok = si != NULL && kit_rd32(si + SI_MAGIC) == XEN_HVM_START_MAGIC_VALUE;
     struct kit_boot boot = {
         .path = "pvh",
         .entry_bits = 32,
@@ -133,7 +119,7 @@ void pvh_main(struct kit_entry *entry)
 
     kit_record_efer(entry);
     if (magic_ok) {
-        uint64_t cmd = rd64(si + SI_CMDLINE_PADDR);
+        uint64_t cmd = kit_rd64(si + SI_CMDLINE_PADDR);
         if (cmd != 0) {
             boot.cmdline_addr = cmd;
             boot.cmdline_len = kit_strnlen_phys(cmd, CMDLINE_MAX);
@@ -143,7 +129,7 @@ void pvh_main(struct kit_entry *entry)
                 boot.cmdline_len = 0;
             }
         }
-        boot.rsdp_addr = rd64(si + SI_RSDP_PADDR);
+        boot.rsdp_addr = kit_rd64(si + SI_RSDP_PADDR);
     }
 
     kit_ready(&boot);
@@ -155,7 +141,7 @@ void pvh_main(struct kit_entry *entry)
     } else if (!magic_ok) {
         kit_error("pvh-start-info-magic");
         kit_hex("addr", si_addr);
-        kit_hex("magic", rd32(si + SI_MAGIC));
+        kit_hex("magic", kit_rd32(si + SI_MAGIC));
         kit_end();
     } else {
         report_start_info(&boot, si, si_addr);
