@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.function.Function;
 
 /**
  * The command line shared by the back-end programs ({@code nimbus-vhost-user-blk},
@@ -16,15 +17,16 @@ import java.lang.System.Logger.Level;
 final class BackendDaemon {
     private static final Logger LOG = System.getLogger(BackendDaemon.class.getName());
 
-    /** Makes the engine and says how to meet the front-end. */
-    interface Factory<O> {
-        O parse(String option);
+    /** A back-end's parsed option: how to make its engine and how to meet the front-end. */
+    interface Options {
+        VirtioDevice open() throws IOException;
 
-        VirtioDevice open(O options) throws IOException;
+        String socket();
 
-        String socket(O options);
-
-        boolean client(O options);
+        /** Whether to connect to a listening front-end rather than listen. */
+        default boolean client() {
+            return false;
+        }
     }
 
     private BackendDaemon() {}
@@ -33,8 +35,9 @@ final class BackendDaemon {
      * Runs the program; returns its exit status: 0 after a signal, 1 on a start-up error, 2 on a
      * usage error.
      */
-    static <O> int run(String program, String optionName, String syntax, Factory<O> factory,
-            String[] args, PrintStream out, PrintStream err) {
+    static int run(String program, String optionName, String syntax,
+            Function<String, ? extends Options> parser, String[] args, PrintStream out,
+            PrintStream err) {
         String value = null;
         int verbosity = 0;
         for (int i = 0; i < args.length; i++) {
@@ -67,35 +70,35 @@ final class BackendDaemon {
             return 2;
         }
         Logging.setVerbosity(verbosity);
-        O options;
+        Options options;
         try {
-            options = factory.parse(value);
+            options = parser.apply(value);
         } catch (RuntimeException e) {
             err.println(program + ": Failed parsing parameters: " + e.getMessage());
             return 1;
         }
         VirtioDevice engine;
         try {
-            engine = factory.open(options);
+            engine = options.open();
         } catch (IOException | RuntimeException e) {
             err.println(program + ": " + e.getMessage());
             return 1;
         }
         VhostUserServer server;
         try {
-            server = factory.client(options)
-                    ? VhostUserServer.connectTo(engine, factory.socket(options))
-                    : VhostUserServer.listen(engine, factory.socket(options));
+            server = options.client()
+                    ? VhostUserServer.connectTo(engine, options.socket())
+                    : VhostUserServer.listen(engine, options.socket());
         } catch (IOException | RuntimeException e) {
             engine.close();
-            err.println(program + ": cannot listen on " + factory.socket(options) + ": "
+            err.println(program + ": cannot listen on " + options.socket() + ": "
                     + e.getMessage());
             return 1;
         }
         Thread hook = new Thread(server::close, program + "-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         LOG.log(Level.INFO, () -> program + ": serving " + engine.id() + " on "
-                + factory.socket(options));
+                + options.socket());
         try {
             server.run();
         } catch (IOException e) {

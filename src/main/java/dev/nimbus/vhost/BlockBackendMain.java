@@ -1,9 +1,5 @@
 package dev.nimbus.vhost;
 
-import dev.nimbus.devices.virtio.VirtioDevice;
-import dev.nimbus.devices.virtio.block.VirtioBlock;
-import java.io.IOException;
-
 /**
  * {@code nimbus-vhost-user-blk}: a vhost-user-blk back-end with Cloud Hypervisor's
  * {@code vhost_user_block} command line ({@code --block-backend path=,socket=,...}), running
@@ -15,26 +11,6 @@ public final class BlockBackendMain {
 
     public static void main(String[] args) {
         System.exit(BackendDaemon.run("nimbus-vhost-user-blk", "--block-backend",
-                BlockBackendOptions.SYNTAX, new BackendDaemon.Factory<BlockBackendOptions>() {
-                    @Override
-                    public BlockBackendOptions parse(String option) {
-                        return BlockBackendOptions.parse(option);
-                    }
-
-                    @Override
-                    public VirtioDevice open(BlockBackendOptions o) throws IOException {
-                        return VirtioBlock.open(o.toDiskConfig());
-                    }
-
-                    @Override
-                    public String socket(BlockBackendOptions o) {
-                        return o.socket();
-                    }
-
-                    @Override
-                    public boolean client(BlockBackendOptions o) {
-                        return false;
-                    }
-                }, args, System.out, System.err));
+                BlockBackendOptions.SYNTAX, BlockBackendOptions::parse, args, System.out, System.err));
     }
 }

@@ -1,8 +1,11 @@
 package dev.nimbus.vhost;
 
+import dev.nimbus.devices.virtio.VirtioDevice;
+import dev.nimbus.devices.virtio.block.VirtioBlock;
 import dev.nimbus.json.UnsignedType;
 import dev.nimbus.vmm.config.DiskConfig;
 import dev.nimbus.vmm.config.OptionParser;
+import java.io.IOException;
 
 /**
  * The {@code --block-backend} option of {@code nimbus-vhost-user-blk}, as Cloud Hypervisor's
@@ -19,7 +22,8 @@ import dev.nimbus.vmm.config.OptionParser;
  * @param pollQueue accepted for compatibility; the engine always waits on the kick eventfd
  */
 public record BlockBackendOptions(String path, String socket, int numQueues, int queueSize,
-        boolean readonly, boolean direct, boolean pollQueue) {
+        boolean readonly, boolean direct, boolean pollQueue)
+        implements BackendDaemon.Options {
     public static final String SYNTAX = "vhost-user-block backend parameters \"path=<image_path>,"
             + "socket=<socket_path>,num_queues=<number_of_queues>,"
             + "queue_size=<size_of_each_queue>,readonly=true|false,direct=true|false,"
@@ -61,5 +65,10 @@ public record BlockBackendOptions(String path, String socket, int numQueues, int
 
     static String onOff(boolean b) {
         return b ? "on" : "off";
+    }
+
+    @Override
+    public VirtioDevice open() throws IOException {
+        return VirtioBlock.open(toDiskConfig());
     }
 }

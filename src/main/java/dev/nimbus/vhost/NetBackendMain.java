@@ -1,9 +1,5 @@
 package dev.nimbus.vhost;
 
-import dev.nimbus.devices.virtio.VirtioDevice;
-import dev.nimbus.devices.virtio.net.VirtioNet;
-import java.io.IOException;
-
 /**
  * {@code nimbus-vhost-user-net}: a vhost-user-net back-end with Cloud Hypervisor's
  * {@code vhost_user_net} command line ({@code --net-backend ip=,mask=,socket=,tap=,...}),
@@ -16,26 +12,6 @@ public final class NetBackendMain {
 
     public static void main(String[] args) {
         System.exit(BackendDaemon.run("nimbus-vhost-user-net", "--net-backend",
-                NetBackendOptions.SYNTAX, new BackendDaemon.Factory<NetBackendOptions>() {
-                    @Override
-                    public NetBackendOptions parse(String option) {
-                        return NetBackendOptions.parse(option);
-                    }
-
-                    @Override
-                    public VirtioDevice open(NetBackendOptions o) throws IOException {
-                        return VirtioNet.open(o.toNetConfig());
-                    }
-
-                    @Override
-                    public String socket(NetBackendOptions o) {
-                        return o.socket();
-                    }
-
-                    @Override
-                    public boolean client(NetBackendOptions o) {
-                        return o.client();
-                    }
-                }, args, System.out, System.err));
+                NetBackendOptions.SYNTAX, NetBackendOptions::parse, args, System.out, System.err));
     }
 }

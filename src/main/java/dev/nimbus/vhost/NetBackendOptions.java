@@ -1,10 +1,13 @@
 package dev.nimbus.vhost;
 
+import dev.nimbus.devices.virtio.VirtioDevice;
+import dev.nimbus.devices.virtio.net.VirtioNet;
 import dev.nimbus.json.UnsignedType;
 import dev.nimbus.vmm.config.IpAddress;
 import dev.nimbus.vmm.config.MacAddress;
 import dev.nimbus.vmm.config.NetConfig;
 import dev.nimbus.vmm.config.OptionParser;
+import java.io.IOException;
 
 /**
  * The {@code --net-backend} option of {@code nimbus-vhost-user-net}, as Cloud Hypervisor's
@@ -24,7 +27,7 @@ import dev.nimbus.vmm.config.OptionParser;
  */
 public record NetBackendOptions(IpAddress ip, IpAddress mask, MacAddress mac,
         MacAddress hostMac, Integer mtu, String socket, boolean client, int numQueues,
-        int queueSize, String tap) {
+        int queueSize, String tap) implements BackendDaemon.Options {
     public static final String SYNTAX = "vhost-user-net backend parameters \"ip=<ip_addr>,"
             + "mask=<net_mask>,mac=<mac_addr>,host_mac=<mac_addr>,mtu=<mtu>,"
             + "socket=<socket_path>,client=on|off,num_queues=<number_of_queues>,"
@@ -74,5 +77,10 @@ public record NetBackendOptions(IpAddress ip, IpAddress mask, MacAddress mac,
             s.append(",mtu=").append(mtu);
         }
         return NetConfig.parse(s.toString());
+    }
+
+    @Override
+    public VirtioDevice open() throws IOException {
+        return VirtioNet.open(toNetConfig());
     }
 }

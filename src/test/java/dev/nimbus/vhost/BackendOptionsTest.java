@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nimbus.devices.virtio.VirtioDevice;
 import dev.nimbus.vmm.config.DiskConfig;
 import dev.nimbus.vmm.config.ImageType;
 import dev.nimbus.vmm.config.NetConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /** The back-ends' command lines, with Cloud Hypervisor's option names and defaults. */
@@ -91,26 +93,19 @@ class BackendOptionsTest {
     void daemonAnswersHelpAndRefusesUsageErrors() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        BackendDaemon.Factory<BlockBackendOptions> never = new BackendDaemon.Factory<>() {
-            @Override
-            public BlockBackendOptions parse(String option) {
-                return BlockBackendOptions.parse(option);
-            }
+        Function<String, BackendDaemon.Options> never = option -> {
+            BlockBackendOptions parsed = BlockBackendOptions.parse(option);
+            return new BackendDaemon.Options() {
+                @Override
+                public VirtioDevice open() {
+                    throw new AssertionError("must not open");
+                }
 
-            @Override
-            public dev.nimbus.devices.virtio.VirtioDevice open(BlockBackendOptions o) {
-                throw new AssertionError("must not open");
-            }
-
-            @Override
-            public String socket(BlockBackendOptions o) {
-                return o.socket();
-            }
-
-            @Override
-            public boolean client(BlockBackendOptions o) {
-                return false;
-            }
+                @Override
+                public String socket() {
+                    return parsed.socket();
+                }
+            };
         };
         PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
