@@ -6,6 +6,7 @@ import dev.nimbus.hypervisor.HypervisorException;
 import dev.nimbus.hypervisor.Vm;
 import dev.nimbus.hypervisor.kvm.Kvm;
 import dev.nimbus.log.StartupTrace;
+import dev.nimbus.sys.Threads;
 import java.util.List;
 
 /**
@@ -58,19 +59,8 @@ final class EarlyKvm implements Hypervisor {
 
     /** Waits for the opening thread; returns this hypervisor, or throws why KVM did not open. */
     Hypervisor await() throws HypervisorException {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                opener.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        // join() orders the opener's writes before these reads.
+        Threads.joinUninterruptibly(opener);
+        // The join (or isAlive seeing the end) orders the opener's writes before these reads.
         if (openFailure != null) {
             throw openFailure;
         }

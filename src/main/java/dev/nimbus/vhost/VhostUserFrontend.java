@@ -13,6 +13,7 @@ import dev.nimbus.memory.GuestRegion;
 import dev.nimbus.sys.Epoll;
 import dev.nimbus.sys.EventFd;
 import dev.nimbus.sys.SyscallException;
+import dev.nimbus.sys.Threads;
 import dev.nimbus.sys.UnixSocket;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -524,17 +525,7 @@ public final class VhostUserFrontend implements VirtioDevice {
         public void close() {
             if (thread != null) {
                 stop.signal();
-                boolean interrupted = false;
-                while (thread.isAlive()) {
-                    try {
-                        thread.join();
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
+                Threads.joinUninterruptibly(thread);
             }
             for (EventFd[] a : List.of(calls, errs)) {
                 for (EventFd e : a) {

@@ -4,6 +4,7 @@ import dev.nimbus.hypervisor.HypervisorException;
 import dev.nimbus.hypervisor.Vm;
 import dev.nimbus.memory.GuestMemory;
 import dev.nimbus.memory.GuestRegion;
+import dev.nimbus.sys.Threads;
 
 /**
  * Gives guest RAM to KVM (one memory slot per region, in order) on a thread of its own.
@@ -46,17 +47,6 @@ final class MemorySlots {
 
     /** Waits for the registration to end, whatever its outcome: before the VM is closed. */
     void join() {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinUninterruptibly(thread);
     }
 }

@@ -3,6 +3,7 @@ package dev.nimbus.devices.virtio;
 import dev.nimbus.sys.Epoll;
 import dev.nimbus.sys.EventFd;
 import dev.nimbus.sys.SyscallException;
+import dev.nimbus.sys.Threads;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -120,17 +121,7 @@ public final class VirtioWorker {
             throw new IllegalStateException("Worker " + name + " cannot stop itself");
         }
         stopEvent.signal();
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinUninterruptibly(thread);
         thread = null;
         closeFds();
     }
