@@ -341,20 +341,34 @@ public final class VhostUserBackend implements AutoCloseable {
         startEngine();
     }
 
+    /** The range a GET_CONFIG or SET_CONFIG message names; refuses a malformed header. */
+    private record ConfigRange(int offset, int size) {
+        static ConfigRange of(VhostUserMessage m, String what) throws VhostUserException {
+            if (m.payload().length < CONFIG_HEADER_SIZE) {
+                throw new VhostUserException(what + ": payload too short: size="
+                        + m.payload().length);
+            }
+            ByteBuffer b = m.body();
+            int offset = b.getInt(0);
+            int size = b.getInt(4);
+            if (size < 0 || size > VHOST_USER_MAX_CONFIG_SIZE
+                    || m.payload().length != CONFIG_HEADER_SIZE + size) {
+                throw new VhostUserException(what + ": bad size="
+                        + Integer.toUnsignedLong(size) + " payload=" + m.payload().length);
+            }
+            return new ConfigRange(offset, size);
+        }
+
+        boolean within(int configSize) {
+            return offset >= 0 && (long) offset + size <= configSize;
+        }
+    }
+
     private byte[] getConfig(VhostUserMessage m) throws VhostUserException {
-        if (m.payload().length < CONFIG_HEADER_SIZE) {
-            throw new VhostUserException("GET_CONFIG: payload too short: size="
-                    + m.payload().length);
-        }
-        ByteBuffer b = m.body();
-        int offset = b.getInt(0);
-        int size = b.getInt(4);
-        if (size < 0 || size > VHOST_USER_MAX_CONFIG_SIZE
-                || m.payload().length != CONFIG_HEADER_SIZE + size) {
-            throw new VhostUserException("GET_CONFIG: bad size=" + Integer.toUnsignedLong(size)
-                    + " payload=" + m.payload().length);
-        }
-        if (offset < 0 || (long) offset + size > engine.configSize()) {
+        ConfigRange range = ConfigRange.of(m, "GET_CONFIG");
+        int offset = range.offset();
+        int size = range.size();
+        if (!range.within(engine.configSize())) {
             // The specification's way to fail: a reply without a payload.
             DEVICE_ERRORS.log(Level.WARNING, () -> String.format(
                     "%s: GET_CONFIG outside the configuration: offset=%d size=%d config=%d",
@@ -369,19 +383,10 @@ public final class VhostUserBackend implements AutoCloseable {
     }
 
     private boolean setConfig(VhostUserMessage m) throws VhostUserException {
-        if (m.payload().length < CONFIG_HEADER_SIZE) {
-            throw new VhostUserException("SET_CONFIG: payload too short: size="
-                    + m.payload().length);
-        }
-        ByteBuffer b = m.body();
-        int offset = b.getInt(0);
-        int size = b.getInt(4);
-        if (size < 0 || size > VHOST_USER_MAX_CONFIG_SIZE
-                || m.payload().length != CONFIG_HEADER_SIZE + size) {
-            throw new VhostUserException("SET_CONFIG: bad size=" + Integer.toUnsignedLong(size)
-                    + " payload=" + m.payload().length);
-        }
-        if (offset < 0 || (long) offset + size > engine.configSize()) {
+        ConfigRange range = ConfigRange.of(m, "SET_CONFIG");
+        int offset = range.offset();
+        int size = range.size();
+        if (!range.within(engine.configSize())) {
             return false;
         }
         // The engine takes driver-sized writes; write whole naturally sized pieces.

@@ -107,7 +107,11 @@ class VhostUserBadPeerTest {
                         VhostUserMessage.vringState(0, 100)),
                 VhostUserMessage.request(VHOST_USER_SET_FEATURES, false,
                         VhostUserMessage.u64(1L << 63)),
-                VhostUserMessage.request(999, false, new byte[0]));
+                VhostUserMessage.request(999, false, new byte[0]),
+                VhostUserMessage.request(VHOST_USER_GET_CONFIG, false, new byte[3]),
+                VhostUserMessage.request(VHOST_USER_GET_CONFIG, false, configHeader(0, 100, 4)),
+                VhostUserMessage.request(VHOST_USER_SET_CONFIG, false, configHeader(0, -1, 0)),
+                VhostUserMessage.request(VHOST_USER_SET_CONFIG, false, new byte[11]));
         int n = 0;
         for (VhostUserMessage m : bad) {
             try (VhostUserChannel c = raw()) {
@@ -116,6 +120,26 @@ class VhostUserBadPeerTest {
             }
         }
         assertDroppedThenServes(bad.size());
+    }
+
+    /** struct vhost_user_config: offset, size, flags, then {@code payload} bytes. */
+    private static byte[] configHeader(int offset, int size, int payload) {
+        return ByteBuffer.allocate(CONFIG_HEADER_SIZE + payload).order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(offset).putInt(size).putInt(0).array();
+    }
+
+    @Test
+    void configurationReadOutsideTheDeviceGetsAnEmptyReplyAndKeepsTheLink() throws Exception {
+        try (VhostUserChannel c = raw()) {
+            c.send(VhostUserMessage.request(VHOST_USER_GET_CONFIG, false,
+                    configHeader(0x1000, 8, 8)));
+            VhostUserMessage reply = c.receive();
+            assertEquals(VHOST_USER_GET_CONFIG, reply.request());
+            assertEquals(0, reply.payload().length, "the specification's failed GET_CONFIG");
+            c.send(VhostUserMessage.request(VHOST_USER_GET_FEATURES, false, new byte[0]));
+            assertEquals(VHOST_USER_GET_FEATURES, c.receive().request(), "link still up");
+        }
+        assertDroppedThenServes(0);
     }
 
     @Test
