@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.nimbus.testkit.GuestKit;
 import dev.nimbus.testkit.NimbusProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class UnsupportedOptionsIT {
     static Stream<Arguments> cases() {
         String k = GuestKit.pvhGuest().toString();
+        String disk = "path=" + emptyDisk() + ",image_type=raw";
         return Stream.of(
                 Arguments.of(List.of("--firmware", k),
                         "nimbus: Booting firmware (--firmware) is not supported by Nimbus yet"),
@@ -38,7 +43,27 @@ class UnsupportedOptionsIT {
                 Arguments.of(List.of("--kernel", k, "--cpus", "boot=2,affinity=[0@[0],1@[1]]"),
                         "nimbus: vCPU affinity (--cpus affinity=) is not supported by Nimbus yet"),
                 Arguments.of(List.of("--kernel", k, "--pmem", "file=/tmp/nimbus-pmem.img,size=1M"),
-                        "nimbus: virtio-pmem (--pmem) is not supported by Nimbus yet"));
+                        "nimbus: virtio-pmem (--pmem) is not supported by Nimbus yet"),
+                Arguments.of(List.of("--kernel", k, "--disk", disk + ",iommu=on"),
+                        "nimbus: virtio-iommu (iommu=on) is not supported by Nimbus yet"),
+                Arguments.of(List.of("--kernel", k, "--disk",
+                        disk + ",bw_size=1,bw_refill_time=1000"),
+                        "nimbus: I/O rate limiting (rate_limit_group, bw_*, ops_*) is not"
+                                + " supported by Nimbus yet"),
+                Arguments.of(List.of("--kernel", k, "--disk", disk + ",queue_affinity=[0@[0]]"),
+                        "nimbus: Virtqueue affinity (--disk queue_affinity=) is not supported by"
+                                + " Nimbus yet"));
+    }
+
+    private static Path emptyDisk() {
+        try {
+            Path p = Files.createTempFile("nimbus-unsupported", ".img");
+            p.toFile().deleteOnExit();
+            Files.write(p, new byte[4096]);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @ParameterizedTest(name = "{1}")
