@@ -33,6 +33,21 @@ void kit_ready(const struct kit_boot *boot)
         kit_end();
         outb(DEBUG_PORT, (uint8_t)value);
     }
+
+    /* A byte-wide port console (--debug-console): the text, then a newline. */
+    const char *text;
+    uint32_t len;
+    if (kit_param_hex(boot, "kit.portcon", &value)
+            && kit_param(boot, "kit.portcon.text", &text, &len)) {
+        uint16_t port = (uint16_t)value;
+        kit_line("PORTCON");
+        kit_hex("port", port);
+        kit_dec("len", len);
+        kit_end();
+        for (uint32_t i = 0; i < len; i++)
+            outb(port, (uint8_t)text[i]);
+        outb(port, '\n');
+    }
 }
 
 void kit_report_cmdline(const struct kit_boot *boot)

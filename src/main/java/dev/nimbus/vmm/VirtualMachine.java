@@ -46,7 +46,9 @@ import dev.nimbus.hypervisor.Vm;
 import dev.nimbus.log.StartupTrace;
 import dev.nimbus.memory.GuestMemory;
 import dev.nimbus.sys.SyscallException;
+import dev.nimbus.vmm.config.ConsoleConfig;
 import dev.nimbus.vmm.config.ConsoleMode;
+import dev.nimbus.vmm.config.DebugConsoleConfig;
 import dev.nimbus.vmm.config.DiskConfig;
 import dev.nimbus.vmm.config.MacAddress;
 import dev.nimbus.vmm.config.NetConfig;
@@ -155,6 +157,7 @@ public final class VirtualMachine implements AutoCloseable {
         addLegacyDevices(layout, control);
         int physBits = guestPhysBits(hypervisor);
         addPciDevices(layout, physBits);
+        addDebugConsole();
         long gedAddress = addGenericEventDevice(physBits);
         StartupTrace.mark("devices");
 
@@ -213,10 +216,30 @@ public final class VirtualMachine implements AutoCloseable {
                 new AcpiPowerControl(control), "acpi-power");
         pio.register(AcpiPmTimer.BASE, AcpiPmTimer.LENGTH, new AcpiPmTimer(), "acpi-pm-timer");
         pio.register(DebugPort.BASE, DebugPort.LENGTH, new DebugPort(), "debug-port");
-        ConsoleOutput firmwareOut = open(dev.nimbus.vmm.config.ConsoleConfig.of(ConsoleMode.TTY),
+        ConsoleOutput firmwareOut = open(ConsoleConfig.of(ConsoleMode.TTY),
                 "firmware-debug");
         pio.register(PortConsole.FIRMWARE_DEBUG_PORT, 1, new PortConsole(firmwareOut),
                 "firmware-debug");
+    }
+
+    /**
+     * The {@code --debug-console} port, placed after every fixed port so that a clash names
+     * the device the port already belongs to.
+     */
+    private void addDebugConsole() throws VmmException {
+        DebugConsoleConfig cfg = config.debugConsole();
+        if (cfg.mode() == ConsoleMode.OFF) {
+            return;
+        }
+        int port = cfg.iobase() != null ? cfg.iobase() : DebugConsoleConfig.DEFAULT_IOBASE;
+        ConsoleOutput out = open(new ConsoleConfig(cfg.mode(), cfg.file(), null),
+                "debug-console");
+        try {
+            pio.register(port, 1, new PortConsole(out), "debug-console");
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(String.format(
+                    "Debug console I/O port 0x%x is taken: %s", port, e.getMessage()));
+        }
     }
 
     /**
@@ -418,7 +441,7 @@ public final class VirtualMachine implements AutoCloseable {
         return address;
     }
 
-    private ConsoleOutput open(dev.nimbus.vmm.config.ConsoleConfig cfg, String name)
+    private ConsoleOutput open(ConsoleConfig cfg, String name)
             throws VmmException {
         try {
             ConsoleOutput out = Consoles.output(cfg, name);

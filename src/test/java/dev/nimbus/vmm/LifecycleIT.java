@@ -66,6 +66,38 @@ class LifecycleIT {
                 .matcher(r.stderr()).find(), r.stderr());
     }
 
+    /**
+     * Regression: --debug-console was parsed and shown in vm.info but no port was ever placed,
+     * so its file stayed empty.
+     */
+    @Test
+    void debugConsoleTakesTheGuestsBytesOnItsPort(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("debug-console.txt");
+        NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                "--cmdline", "kit.portcon=0xe9 kit.portcon.text=hello-e9 kit.action=poweroff",
+                "--serial", "null", "--console", "off", "--debug-console", "file=" + out);
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals("hello-e9\n", Files.readString(out));
+
+        Path moved = dir.resolve("moved.txt");
+        r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                "--cmdline", "kit.portcon=0x250 kit.portcon.text=on-0x250 kit.action=poweroff",
+                "--serial", "null", "--console", "off",
+                "--debug-console", "file=" + moved + ",iobase=0x250");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals("on-0x250\n", Files.readString(moved));
+    }
+
+    @Test
+    void debugConsoleOnAPortThatIsTakenIsRefused(@TempDir Path dir) {
+        NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                "--cmdline", "kit.action=poweroff", "--serial", "null", "--console", "off",
+                "--debug-console", "file=" + dir.resolve("x") + ",iobase=0x3f8");
+        assertEquals(1, r.exitCode(), r.stderr());
+        assertEquals("nimbus: Debug console I/O port 0x3f8 is taken: port I/O range 0x3f8+0x1 for"
+                + " debug-console overlaps serial at 0x3f8+0x8", r.stderr().strip());
+    }
+
     @Test
     void serialToAFileKeepsEveryLineAndStdoutStaysQuiet(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("serial.log");
