@@ -63,6 +63,9 @@ public final class Main {
         StartupTrace.mark("command-line");
         Logging.setVerbosity(cl.verbosity());
         if (cl.logFile().isPresent()) {
+            if (cl.logFile().get().isEmpty()) {
+                return fail("Cannot open log file: the path is empty");
+            }
             try {
                 Logging.setLogFile(Path.of(cl.logFile().get()));
             } catch (IOException e) {
@@ -73,7 +76,7 @@ public final class Main {
         EventMonitor events;
         try {
             events = openEventMonitor(cl);
-        } catch (SyscallException e) {
+        } catch (IOException e) {
             return fail("Error opening event monitor: " + e.getMessage());
         }
         // The first System.getLogger loads the logger service from the jar (milliseconds): here
@@ -124,7 +127,7 @@ public final class Main {
         return code;
     }
 
-    private static EventMonitor openEventMonitor(CommandLine cl) throws SyscallException {
+    private static EventMonitor openEventMonitor(CommandLine cl) throws IOException {
         if (cl.eventMonitor().isEmpty()) {
             return EventMonitor.NONE;
         }

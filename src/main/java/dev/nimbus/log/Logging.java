@@ -1,5 +1,7 @@
 package dev.nimbus.log;
 
+import dev.nimbus.sys.FileControl;
+import java.io.Closeable;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -41,7 +43,10 @@ public final class Logging {
 
     /** Sends the log to {@code file} (appending) instead of stderr. */
     public static void setLogFile(Path file) throws IOException {
-        OutputStream os = new FileOutputStream(file.toFile(), true);
+        OutputStream os;
+        try (Closeable probe = FileControl.probeOutput(file.toString())) {
+            os = new FileOutputStream(file.toFile(), true);
+        }
         out = new PrintStream(os, true, StandardCharsets.UTF_8);
     }
 

@@ -3,6 +3,8 @@ package dev.nimbus.sys;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import java.io.Closeable;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -44,6 +46,36 @@ public final class FileControl {
     public static void setNonBlocking(int fd) throws SyscallException {
         long flags = Linux.call("fcntl F_GETFL", Linux.SYS_FCNTL, fd, F_GETFL, 0);
         Linux.call("fcntl F_SETFL", Linux.SYS_FCNTL, fd, F_SETFL, flags | Linux.O_NONBLOCK);
+    }
+
+    static final int ENXIO = 6;
+    static final int O_NOCTTY = 0400;
+
+    /** Clears {@code O_NONBLOCK} from {@code fd}'s file status flags. */
+    public static void setBlocking(int fd) throws SyscallException {
+        long flags = Linux.call("fcntl F_GETFL", Linux.SYS_FCNTL, fd, F_GETFL, 0);
+        Linux.call("fcntl F_SETFL", Linux.SYS_FCNTL, fd, F_SETFL, flags & ~Linux.O_NONBLOCK);
+    }
+
+    /**
+     * Checks {@code path} as an output before the real open: a FIFO that no process has open
+     * for reading, or a socket, is refused, since opening it for writing would wait for a reader
+     * forever (or fail obscurely) before the VMM could even answer a signal. The returned probe
+     * must stay open until the real open is done: closing it before would let a FIFO's reader
+     * see end-of-file and go, and the real open would wait after all. Anything else, absent
+     * paths included, is left to the real open and its own error.
+     */
+    public static Closeable probeOutput(String path) throws IOException {
+        int fd;
+        try {
+            fd = Linux.open(path, Linux.O_WRONLY | Linux.O_NONBLOCK | O_NOCTTY, 0);
+        } catch (SyscallException e) {
+            if (e.errno() == ENXIO) {
+                throw new IOException(path + " is a FIFO that no process reads, or a socket");
+            }
+            return () -> { };
+        }
+        return () -> Linux.close(fd);
     }
 
     /**

@@ -47,6 +47,7 @@ public record FileStat(long dev, long ino, int mode, long rdev, long size, long 
     // include/uapi/linux/stat.h
     public static final int S_IFMT = 0170000;
     public static final int S_IFBLK = 0060000;
+    public static final int S_IFCHR = 0020000;
     public static final int S_IFREG = 0100000;
 
     // struct statx, include/uapi/linux/stat.h: 256 bytes; the direct I/O fields came in 6.1.
@@ -71,6 +72,10 @@ public record FileStat(long dev, long ino, int mode, long rdev, long size, long 
 
     public boolean isBlockDevice() {
         return (mode & S_IFMT) == S_IFBLK;
+    }
+
+    public boolean isCharDevice() {
+        return (mode & S_IFMT) == S_IFCHR;
     }
 
     public boolean isRegularFile() {

@@ -2,9 +2,11 @@ package dev.nimbus.vmm;
 
 import dev.nimbus.devices.ConsoleInput;
 import dev.nimbus.devices.ConsoleOutput;
+import dev.nimbus.sys.FileControl;
 import dev.nimbus.sys.SyscallException;
 import dev.nimbus.sys.Terminal;
 import dev.nimbus.vmm.config.ConsoleConfig;
+import java.io.Closeable;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -39,8 +41,12 @@ final class Consoles {
                     () -> new BufferedConsoleOutput(new FileOutputStream(FileDescriptor.out), "tty"));
             case FILE -> {
                 Path file = Path.of(cfg.file()).toAbsolutePath();
-                yield shared(file.toString(), name, () -> new BufferedConsoleOutput(
-                        new FileOutputStream(file.toFile()), name, true));
+                yield shared(file.toString(), name, () -> {
+                    try (Closeable probe = FileControl.probeOutput(file.toString())) {
+                        return new BufferedConsoleOutput(new FileOutputStream(file.toFile()),
+                                name, true);
+                    }
+                });
             }
             // TODO: pty and socket consoles are not built: they need a pty pair or a listening
             // Unix socket per console, and vm.info must report the pty's path.

@@ -8,6 +8,8 @@ import dev.nimbus.sys.Errno;
 import dev.nimbus.sys.FileControl;
 import dev.nimbus.sys.Linux;
 import dev.nimbus.sys.SyscallException;
+import java.io.Closeable;
+import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
@@ -54,8 +56,12 @@ public final class EventMonitor implements AutoCloseable {
     }
 
     /** A monitor writing to {@code path}, created owner-only or truncated. */
-    public static EventMonitor toPath(String path) throws SyscallException {
-        int fd = Linux.open(path, Linux.O_WRONLY | Linux.O_CREAT | FileControl.O_TRUNC, 0666);
+    public static EventMonitor toPath(String path) throws IOException {
+        int fd;
+        try (Closeable probe = FileControl.probeOutput(path)) {
+            fd = Linux.open(path, Linux.O_WRONLY | Linux.O_CREAT | FileControl.O_TRUNC
+                    | Linux.O_NONBLOCK, 0666);
+        }
         try {
             FileControl.setNonBlocking(fd);
         } catch (SyscallException e) {

@@ -306,7 +306,9 @@ public final class VirtualMachine implements AutoCloseable {
                 nets.add(net);
                 addVirtio(net, n.pci(), true);
             }
-            addVirtio(new VirtioRng(config.rng().src()), config.rng().pci(), true);
+            String src = config.rng().src();
+            addVirtio(open(() -> new VirtioRng(src), "the entropy source " + src),
+                    config.rng().pci(), true);
         } catch (SyscallException e) {
             throw new VmmException("Cannot create a virtio device", e);
         }

@@ -49,6 +49,19 @@ class BadInputIT {
         byte[] elf = Files.readAllBytes(GuestKit.pvhGuest());
         le(elf).putLong(firstLoadHeader(elf) + 0x28, -1L);
         Files.write(dir.resolve("elf-huge-memsz"), elf);
+        mkfifo(dir.resolve("fifo"));
+    }
+
+    static void mkfifo(Path path) throws IOException {
+        try {
+            Process p = new ProcessBuilder("mkfifo", path.toString()).inheritIO().start();
+            if (p.waitFor() != 0) {
+                throw new IOException("mkfifo " + path + " failed");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
     }
 
     static final int OFFSETOF_PREF_ADDRESS = 0x258;
@@ -112,6 +125,7 @@ class BadInputIT {
         String big = bigInitramfs.toString();
         String longCmdline = "a".repeat(70_000);
         String disk = dir.resolve("disk.img").toString();
+        String fifo = dir.resolve("fifo").toString();
         long bzFootprint = bzImageFootprint(GuestKit.bzImageGuest());
         byte[] elf = Files.readAllBytes(GuestKit.pvhGuest());
         int firstLoadIndex = (firstLoadHeader(elf) - (int) le(elf).getLong(0x20))
@@ -204,6 +218,25 @@ class BadInputIT {
                                 + ", segment " + firstLoadIndex + " runs past the top of the"
                                 + " address space: paddr=0x" + Long.toHexString(first[0])
                                 + " memsz=0xffffffffffffffff"),
+                Arguments.of(List.of("--kernel", k, "--serial", "file=" + fifo, "--console",
+                                "off"),
+                        "nimbus: Cannot open the serial output: " + fifo + " is a FIFO that no"
+                                + " process reads, or a socket"),
+                Arguments.of(List.of("--kernel", k, "--event-monitor", "path=" + fifo),
+                        "nimbus: Error opening event monitor: " + fifo + " is a FIFO that no"
+                                + " process reads, or a socket"),
+                Arguments.of(List.of("--kernel", k, "--log-file", fifo),
+                        "nimbus: Cannot open log file " + fifo + ": " + fifo + " is a FIFO that"
+                                + " no process reads, or a socket"),
+                Arguments.of(List.of("--kernel", k, "--debug-console", "file=" + fifo),
+                        "nimbus: Cannot open the debug-console output: " + fifo + " is a FIFO"
+                                + " that no process reads, or a socket"),
+                Arguments.of(List.of("--kernel", k, "--rng", "src=" + fifo),
+                        "nimbus: Cannot open the entropy source " + fifo + ": not a character"
+                                + " device or a regular file"),
+                Arguments.of(List.of("--kernel", k, "--log-file", ""),
+                        "nimbus: Cannot open log file: the path is empty"),
+                Arguments.of(List.of("--kernel", ""), "nimbus: Kernel path is empty"),
                 Arguments.of(List.of("--kernel", k, "--cmdline", longCmdline),
                         "nimbus: Kernel command line too long: length=70000, the command line"
                                 + " area takes at most 65535"));

@@ -4,13 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nimbus.sys.Linux;
 import dev.nimbus.testkit.GuestKit;
 import dev.nimbus.testkit.KitReport;
 import dev.nimbus.testkit.NimbusProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,6 +70,37 @@ class LifecycleIT {
         assertEquals(0, r.exitCode(), r.stderr());
         assertTrue(Pattern.compile("\\[Debug I/O port: Kernel code 0x41\\] \\d+\\.\\d{6} seconds")
                 .matcher(r.stderr()).find(), r.stderr());
+    }
+
+    /**
+     * Regression: a FIFO as the serial file was opened with a blocking open; with a reader it
+     * must carry the guest's output, without one it is refused (see BadInputIT).
+     */
+    @Test
+    void serialToAFifoWithAReaderCarriesTheOutput(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("serial.fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertEquals(0, mk.waitFor());
+        // A reader that is there before Nimbus starts, as a process reading the FIFO would
+        // be; this one never reads: the thread below, whose open waits for Nimbus, does.
+        int reader = Linux.open(fifo.toString(), Linux.O_RDONLY | Linux.O_NONBLOCK, 0);
+        try {
+            CompletableFuture<String> read = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Files.readString(fifo, StandardCharsets.ISO_8859_1);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                    "--cmdline", "kit.action=poweroff", "--serial", "file=" + fifo,
+                    "--console", "off");
+            assertEquals(0, r.exitCode(), r.stderr());
+            KitReport report = KitReport.parse(read.get(10, TimeUnit.SECONDS));
+            assertTrue(report.ready() && report.done());
+        } finally {
+            Linux.close(reader);
+        }
     }
 
     /**

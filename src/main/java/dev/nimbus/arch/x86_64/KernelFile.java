@@ -34,6 +34,9 @@ final class KernelFile implements AutoCloseable {
      * ("Kernel", "Initramfs") starts every error message.
      */
     static KernelFile open(Path path, String what) throws BootException {
+        if (path.toString().isEmpty()) {
+            throw new BootException(what + " path is empty");
+        }
         FileChannel ch;
         try {
             // Checked before opening: a device reports no size, and a FIFO would block the open.

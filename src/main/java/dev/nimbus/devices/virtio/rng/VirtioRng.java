@@ -8,8 +8,11 @@ import dev.nimbus.devices.virtio.Virtqueue;
 import dev.nimbus.devices.virtio.VirtqueueException;
 import dev.nimbus.log.RateLimitedLog;
 import dev.nimbus.sys.Errno;
+import dev.nimbus.sys.FileControl;
+import dev.nimbus.sys.FileStat;
 import dev.nimbus.sys.Linux;
 import dev.nimbus.sys.SyscallException;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 
@@ -37,15 +40,27 @@ public final class VirtioRng extends VirtioDeviceBase {
     private boolean closed;
 
     /** An rng device reading from {@code source}, which is opened now. */
-    public VirtioRng(String source) throws SyscallException {
+    public VirtioRng(String source) throws IOException {
         this(ID, source);
     }
 
     /** An rng device with another id (a second one, or a test). */
-    public VirtioRng(String id, String source) throws SyscallException {
+    public VirtioRng(String id, String source) throws IOException {
         super(id, Virtio.VIRTIO_ID_RNG, Virtio.RING_FEATURES, QUEUE_SIZE);
         this.source = source;
-        this.fd = Linux.open(source, Linux.O_RDONLY, 0);
+        // O_NONBLOCK: opening a FIFO would otherwise wait for a writer before it is refused.
+        int opened = Linux.open(source, Linux.O_RDONLY | Linux.O_NONBLOCK, 0);
+        try {
+            FileStat st = FileStat.of(opened);
+            if (!st.isRegularFile() && !st.isCharDevice()) {
+                throw new IOException("not a character device or a regular file");
+            }
+            FileControl.setBlocking(opened);
+        } catch (IOException e) {
+            Linux.close(opened);
+            throw e;
+        }
+        this.fd = opened;
     }
 
     /** The entropy source's path. */
