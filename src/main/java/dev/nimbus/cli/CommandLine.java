@@ -401,7 +401,7 @@ public record CommandLine(
                     .pmem(pmem).console(console).serial(serial).debugConsole(debugConsole)
                     .vsock(vsock).payload(payload).cpus(cpus).memory(memory)
                     .build()
-                    .validate();
+                    .check();
         } catch (ConfigException e) {
             throw new CommandLineException(e.kind() == ConfigException.Kind.VALIDATION
                     ? "Error validating configuration: " + e.getMessage()

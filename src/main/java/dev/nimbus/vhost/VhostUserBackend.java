@@ -371,8 +371,8 @@ public final class VhostUserBackend implements AutoCloseable {
         if (!range.within(engine.configSize())) {
             // The specification's way to fail: a reply without a payload.
             DEVICE_ERRORS.log(Level.WARNING, () -> String.format(
-                    "%s: GET_CONFIG outside the configuration: offset=%d size=%d config=%d",
-                    engine.id(), offset, size, engine.configSize()));
+                    "%s: GET_CONFIG outside the configuration: offset=%s size=%d config=%d",
+                    engine.id(), Integer.toUnsignedString(offset), size, engine.configSize()));
             return new byte[0];
         }
         byte[] reply = m.payload().clone();

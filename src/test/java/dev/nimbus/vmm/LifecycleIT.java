@@ -125,6 +125,17 @@ class LifecycleIT {
         assertEquals("on-0x250\n", Files.readString(moved));
     }
 
+    /** Regression: the command line and the VMM both validated, and both warned. */
+    @Test
+    void aConfigurationWarningIsLoggedOnce() {
+        NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),
+                "--cmdline", "kit.action=poweroff", "--serial", "tty", "--console", "off",
+                "--debug-console", "tty");
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertEquals(1, r.stderr().split("Using TTY output for multiple consoles", -1).length - 1,
+                r.stderr());
+    }
+
     @Test
     void debugConsoleOnAPortThatIsTakenIsRefused(@TempDir Path dir) {
         NimbusProcess.Result r = NimbusProcess.run(TIMEOUT, "--kernel", kernel(),

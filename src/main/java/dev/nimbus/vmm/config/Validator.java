@@ -63,9 +63,11 @@ public final class Validator {
     private final VmConfig config;
     private final Set<String> ids = new HashSet<>();
     private boolean iommu;
+    private final boolean warnings;
 
-    private Validator(VmConfig config) {
+    private Validator(VmConfig config, boolean warnings) {
         this.config = config;
+        this.warnings = warnings;
         this.iommu = config.iommu();
     }
 
@@ -77,7 +79,15 @@ public final class Validator {
      * @throws ConfigException the first rule broken
      */
     public static VmConfig validate(VmConfig config) {
-        return new Validator(config).run();
+        return new Validator(config, true).run();
+    }
+
+    /**
+     * As {@link #validate} but without the warnings: for a first check (the command line's)
+     * of a configuration the VMM validates again, and warns about, when it boots it.
+     */
+    public static VmConfig check(VmConfig config) {
+        return new Validator(config, false).run();
     }
 
     private VmConfig run() {
@@ -108,7 +118,7 @@ public final class Validator {
         return config.toBuilder().payload(payload).iommu(iommu).build();
     }
 
-    private static PayloadConfig payload(PayloadConfig p) {
+    private PayloadConfig payload(PayloadConfig p) {
         if (p == null || (p.kernel() == null && p.firmware() == null)) {
             throw ConfigException.invalid(PAYLOAD_NOT_BOOTABLE,
                     "No bootitem provided: neither firmware nor kernel");
@@ -271,8 +281,9 @@ public final class Validator {
                 int fdQueues = net.fds().size() * 2;
                 if (fdQueues != net.numQueues()) {
                     throw ConfigException.invalid("Number of queues (" + net.numQueues()
-                            + ") to virtio_net does not match the number of FDs (" + fdQueues
-                            + ")");
+                            + ") to virtio_net does not match the number of FDs ("
+                            + net.fds().size() + "): each tap FD takes a receive and a transmit"
+                            + " queue, so num_queues=" + fdQueues);
                 }
                 for (int fd : net.fds()) {
                     if (fd <= 2) {
@@ -560,7 +571,10 @@ public final class Validator {
 
     // The logger is looked up only when there is something to say: finding the logging backend
     // is a noticeable part of the first request's cost.
-    private static void warn(String message) {
+    private void warn(String message) {
+        if (!warnings) {
+            return;
+        }
         System.getLogger(Validator.class.getName()).log(Level.WARNING, message);
     }
 

@@ -115,6 +115,11 @@ public record VmConfig(
         return Validator.validate(this);
     }
 
+    /** As {@link #validate()}, without logging warnings: see {@link Validator#check}. */
+    public VmConfig check() {
+        return Validator.check(this);
+    }
+
     /** This configuration with one more disk, as {@code vm.add-disk} records it. */
     public VmConfig withDisk(DiskConfig disk) {
         return toBuilder().disks(append(disks, disk)).build();

@@ -154,7 +154,8 @@ class ValidatorTest {
     void netRules() {
         assertEquals("Number of queues (1) to virtio_net should be higher than 2",
                 error(vm().net(List.of(NetConfig.parse("num_queues=1")))));
-        assertEquals("Number of queues (2) to virtio_net does not match the number of FDs (4)",
+        assertEquals("Number of queues (2) to virtio_net does not match the number of FDs (2):"
+                + " each tap FD takes a receive and a transmit queue, so num_queues=4",
                 error(vm().net(List.of(NetConfig.parse("fd=[3,4]")))));
         assertEquals("Reserved fd number (<= 2): 2",
                 error(vm().net(List.of(NetConfig.parse("fd=2")))));
