@@ -142,7 +142,8 @@ class ApiServerTest {
         for (String body : List.of("{", "not json", "[]", "{\"payload\":{\"kernel\":1}}",
                 "{\"cpus\":{\"boot_vcpus\":\"two\",\"max_vcpus\":2},\"payload\":{}}",
                 "{\"cpus\":{\"boot_vcpus\":1},\"payload\":{}}",
-                "{\"memory\":{\"size\":-1},\"payload\":{}}")) {
+                "{\"memory\":{\"size\":-1},\"payload\":{}}",
+                "{\"payload\":{\"kernel\":\"\\ud800\"}}")) {
             ApiClient.Response r = api.call("PUT", "vm.create", body);
             assertEquals(400, r.status(), body);
             List<String> chain = errorChain(r.body());
