@@ -3,6 +3,7 @@ package dev.nimbus.api;
 import dev.nimbus.json.JsonArray;
 import dev.nimbus.json.JsonException;
 import dev.nimbus.json.JsonFields;
+import dev.nimbus.json.JsonNumber;
 import dev.nimbus.json.JsonObject;
 import dev.nimbus.json.JsonParser;
 import dev.nimbus.json.JsonString;
@@ -188,19 +189,27 @@ public final class Endpoints {
 
     private HttpResponse counters() {
         try {
-            JsonObject.Builder all = JsonObject.builder();
-            for (Map.Entry<String, Map<String, Long>> device : vmm.counters().entrySet()) {
-                JsonObject.Builder values = JsonObject.builder();
-                for (Map.Entry<String, Long> c : device.getValue().entrySet()) {
-                    values.put(c.getKey(), c.getValue());
-                }
-                all.put(device.getKey(), values.build());
-            }
-            return ok(all.build());
+            return ok(countersJson(vmm.counters()));
         } catch (VmRequestException e) {
             // The reference server words a counters failure as an info failure.
             return failed("The VM info is not available", e);
         }
+    }
+
+    /**
+     * The counters by device. They are u64 in the reference server, kept in a {@code long}:
+     * one with the top bit set (a latency never measured is all ones) must print unsigned.
+     */
+    static JsonObject countersJson(Map<String, Map<String, Long>> counters) {
+        JsonObject.Builder all = JsonObject.builder();
+        for (Map.Entry<String, Map<String, Long>> device : counters.entrySet()) {
+            JsonObject.Builder values = JsonObject.builder();
+            for (Map.Entry<String, Long> c : device.getValue().entrySet()) {
+                values.put(c.getKey(), new JsonNumber(Long.toUnsignedString(c.getValue())));
+            }
+            all.put(device.getKey(), values.build());
+        }
+        return all.build();
     }
 
     private HttpResponse create(byte[] body) {
