@@ -18,6 +18,7 @@ import dev.nimbus.vmm.config.DiskConfig;
 import dev.nimbus.vmm.config.FsConfig;
 import dev.nimbus.vmm.config.NetConfig;
 import dev.nimbus.vmm.config.PmemConfig;
+import dev.nimbus.vmm.config.Validator;
 import dev.nimbus.vmm.config.VmConfig;
 import dev.nimbus.vmm.config.VsockConfig;
 import java.lang.System.Logger;
@@ -218,6 +219,16 @@ public final class Endpoints {
             config = VmConfig.fromJson(body);
         } catch (ConfigException e) {
             return error(HttpResponse.BAD_REQUEST, e.chain());
+        }
+        try {
+            // The rest of the configuration is checked at vm.boot, as the reference server
+            // does; a NUL would only show there as a failure to open a file.
+            Validator.noNul(config.toJson(), "");
+        } catch (ConfigException e) {
+            List<String> chain = new ArrayList<>(List.of(ERROR_FROM_API,
+                    "The VM could not be created"));
+            chain.addAll(e.chain());
+            return error(HttpResponse.BAD_REQUEST, chain);
         }
         try {
             vmm.createVm(config);

@@ -137,6 +137,20 @@ class ApiServerTest {
         }
     }
 
+    /** The bug: a NUL in a path passed vm.create and vm.boot leaked InvalidPathException. */
+    @Test
+    void aNulInAPathIsRefusedAtCreate() throws Exception {
+        assertError(call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"a\\u0000b\"}}"), 400,
+                "Error from API", "The VM could not be created", "Invalid value for"
+                + " payload.kernel: it contains a NUL character, which no path or name can hold");
+        assertError(call("PUT", "vm.create", VM_JSON.replace("}}",
+                "},\"disks\":[{\"path\":\"/x\"},{\"path\":\"/tmp/d\\u0000\"}]}")), 400,
+                "Error from API", "The VM could not be created", "Invalid value for"
+                + " disks[1].path: it contains a NUL character, which no path or name can hold");
+        assertError(call("GET", "vm.info", null), 404, "Error from API",
+                "The VM info is not available", "VM is not created");
+    }
+
     @Test
     void malformedJsonAndWrongTypesAreDeserializationErrors() throws Exception {
         for (String body : List.of("{", "not json", "[]", "{\"payload\":{\"kernel\":1}}",
