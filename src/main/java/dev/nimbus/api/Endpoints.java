@@ -3,6 +3,7 @@ package dev.nimbus.api;
 import dev.nimbus.json.JsonArray;
 import dev.nimbus.json.JsonException;
 import dev.nimbus.json.JsonFields;
+import dev.nimbus.json.JsonNumber;
 import dev.nimbus.json.JsonObject;
 import dev.nimbus.json.JsonParser;
 import dev.nimbus.json.JsonString;
@@ -17,6 +18,7 @@ import dev.nimbus.vmm.config.DiskConfig;
 import dev.nimbus.vmm.config.FsConfig;
 import dev.nimbus.vmm.config.NetConfig;
 import dev.nimbus.vmm.config.PmemConfig;
+import dev.nimbus.vmm.config.Validator;
 import dev.nimbus.vmm.config.VmConfig;
 import dev.nimbus.vmm.config.VsockConfig;
 import java.lang.System.Logger;
@@ -32,8 +34,8 @@ import java.util.Map;
  *
  * <p>Status codes: 200 with a body or 204 without on success ({@code vmm.shutdown}: 200 without
  * a body); 404 {@code ["Not Found"]} for an unknown path; 400 {@code ["Bad Request"]} for a
- * method or body the endpoint does not take (400 with no body at all for methods other than GET
- * and PUT, and for {@code vm.create} without a body); 400
+ * method or body the endpoint does not take, or for no body where one is needed (400 with no
+ * body at all for methods other than GET and PUT); 400
  * {@code ["Failed to deserialize JSON", detail]} for a body that does not fit. A request the VMM
  * refuses answers with its error chain, outermost first: {@code ["Error from API", what the
  * endpoint could not do, ...the VMM's reasons]}, with 404 when the VM, its configuration or the
@@ -82,8 +84,10 @@ public final class Endpoints {
                     if (!isPut(request)) {
                         return badRequest();
                     }
-                    return request.body() == null ? HttpResponse.of(HttpResponse.BAD_REQUEST)
-                            : create(request.body());
+                    // The reference server answers a bodiless vm.create with no body at all,
+                    // which its own client cannot show; every other endpoint that needs a body
+                    // says "Bad Request", so this one does too.
+                    return request.body() == null ? badRequest() : create(request.body());
                 case "vm.counters":
                     if (!isGet(request)) {
                         return isPut(request) ? badRequest()
@@ -186,19 +190,27 @@ public final class Endpoints {
 
     private HttpResponse counters() {
         try {
-            JsonObject.Builder all = JsonObject.builder();
-            for (Map.Entry<String, Map<String, Long>> device : vmm.counters().entrySet()) {
-                JsonObject.Builder values = JsonObject.builder();
-                for (Map.Entry<String, Long> c : device.getValue().entrySet()) {
-                    values.put(c.getKey(), c.getValue());
-                }
-                all.put(device.getKey(), values.build());
-            }
-            return ok(all.build());
+            return ok(countersJson(vmm.counters()));
         } catch (VmRequestException e) {
             // The reference server words a counters failure as an info failure.
             return failed("The VM info is not available", e);
         }
+    }
+
+    /**
+     * The counters by device. They are u64 in the reference server, kept in a {@code long}:
+     * one with the top bit set (a latency never measured is all ones) must print unsigned.
+     */
+    static JsonObject countersJson(Map<String, Map<String, Long>> counters) {
+        JsonObject.Builder all = JsonObject.builder();
+        for (Map.Entry<String, Map<String, Long>> device : counters.entrySet()) {
+            JsonObject.Builder values = JsonObject.builder();
+            for (Map.Entry<String, Long> c : device.getValue().entrySet()) {
+                values.put(c.getKey(), new JsonNumber(Long.toUnsignedString(c.getValue())));
+            }
+            all.put(device.getKey(), values.build());
+        }
+        return all.build();
     }
 
     private HttpResponse create(byte[] body) {
@@ -207,6 +219,16 @@ public final class Endpoints {
             config = VmConfig.fromJson(body);
         } catch (ConfigException e) {
             return error(HttpResponse.BAD_REQUEST, e.chain());
+        }
+        try {
+            // The rest of the configuration is checked at vm.boot, as the reference server
+            // does; a NUL would only show there as a failure to open a file.
+            Validator.noNul(config.toJson(), "");
+        } catch (ConfigException e) {
+            List<String> chain = new ArrayList<>(List.of(ERROR_FROM_API,
+                    "The VM could not be created"));
+            chain.addAll(e.chain());
+            return error(HttpResponse.BAD_REQUEST, chain);
         }
         try {
             vmm.createVm(config);

@@ -317,6 +317,12 @@ public record CommandLine(
         } catch (ConfigException e) {
             // A bare path is not key=value; whatever parsed before the error still counts.
         }
+        // The reference VMM takes fd and drops path without a word; a socket other than the
+        // one named would then serve the API, so both at once is refused instead.
+        if (p.isSet("fd") && p.isSet("path")) {
+            throw new CommandLineException("Error parsing --api-socket: path and fd are mutually"
+                    + " exclusive: give path=<socket path> or fd=<listening socket>, not both");
+        }
         // An empty value (path= or fd=) is kept as given, for the checks to reject it.
         if (p.isSet("fd")) {
             String fd = p.get("fd");

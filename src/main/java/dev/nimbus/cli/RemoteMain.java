@@ -79,6 +79,15 @@ public final class RemoteMain {
         COMMANDS.put("snapshot", "Create a snapshot from VM");
     }
 
+    /** What the options of resize, resize-disk and resize-zone set, for their --help. */
+    private static final Map<String, String> OPTION_HELP = Map.of(
+            "balloon", "New balloon size in bytes (supports K/M/G suffix)",
+            "cpus", "New vCPUs count",
+            "memory", "New memory size in bytes (supports K/M/G suffix)",
+            "disk", "Disk identifier",
+            "size", "New size in bytes (supports K/M/G suffix)",
+            "id", "Memory zone identifier");
+
     private RemoteMain() {}
 
     public static void main(String[] args) {
@@ -154,6 +163,15 @@ public final class RemoteMain {
             return 2;
         }
 
+        for (String a : rest) {
+            if (a.equals("--")) {
+                break;
+            }
+            if (a.equals("-h") || a.equals("--help")) {
+                out.print(commandHelp(command));
+                return 0;
+            }
+        }
         Call call;
         try {
             call = call(command, rest);
@@ -194,89 +212,174 @@ public final class RemoteMain {
         }
     }
 
+    /**
+     * What a subcommand takes, as the reference client's clap definition has it: at most one
+     * positional argument and some {@code --name value} options, each taken once.
+     */
+    record Spec(String positional, boolean positionalRequired, List<String> options,
+            List<String> requiredOptions) {
+        static Spec none() {
+            return new Spec(null, false, List.of(), List.of());
+        }
+
+        static Spec positional(String name, boolean required) {
+            return new Spec(name, required, List.of(), List.of());
+        }
+
+        static Spec options(List<String> options, List<String> required) {
+            return new Spec(null, false, options, required);
+        }
+    }
+
+    static Spec spec(String command) {
+        return switch (command) {
+            case "add-device", "add-user-device" -> Spec.positional("device_config", true);
+            case "add-disk" -> Spec.positional("disk_config", true);
+            case "add-fs" -> Spec.positional("fs_config", true);
+            case "add-generic-vhost-user" ->
+                    Spec.positional("generic_vhost_user_config", true);
+            case "add-net" -> Spec.positional("net_config", true);
+            case "add-pmem" -> Spec.positional("pmem_config", true);
+            case "add-vdpa" -> Spec.positional("vdpa_config", true);
+            case "add-vsock" -> Spec.positional("vsock_config", true);
+            case "create" -> Spec.positional("path", false);
+            case "receive-migration" -> Spec.positional("receive_migration_config", true);
+            case "remove-device" -> Spec.positional("id", true);
+            case "resize" -> Spec.options(List.of("balloon", "cpus", "memory"), List.of());
+            case "resize-disk" -> Spec.options(List.of("disk", "size"), List.of("disk", "size"));
+            case "resize-zone" -> Spec.options(List.of("id", "size"), List.of("id", "size"));
+            case "restore" -> Spec.positional("restore_config", true);
+            case "send-migration" -> Spec.positional("send_migration_config", true);
+            case "snapshot" -> Spec.positional("snapshot_config", true);
+            default -> Spec.none();
+        };
+    }
+
+    private static String optionName(String name) {
+        return "--" + name + " <" + name + ">";
+    }
+
+    /**
+     * The subcommand's arguments by name (the positional one under its own name), checked the
+     * way clap checks them, so that a usage error never reaches the server.
+     */
+    static Map<String, String> parseArgs(String command, List<String> args)
+            throws UsageException {
+        Spec spec = spec(command);
+        Map<String, String> values = new TreeMap<>();
+        boolean onlyPositionals = false;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (!onlyPositionals && a.equals("--")) {
+                onlyPositionals = true;
+                continue;
+            }
+            if (!onlyPositionals && a.startsWith("--")) {
+                int eq = a.indexOf('=');
+                String name = a.substring(2, eq < 0 ? a.length() : eq);
+                if (!spec.options().contains(name)) {
+                    throw new UsageException("unexpected argument '"
+                            + (eq < 0 ? a : a.substring(0, eq)) + "' found");
+                }
+                if (values.containsKey("--" + name)) {
+                    throw new UsageException("the argument '" + optionName(name)
+                            + "' cannot be used multiple times");
+                }
+                String value;
+                if (eq >= 0) {
+                    value = a.substring(eq + 1);
+                } else if (i + 1 < args.size() && !looksLikeFlag(args.get(i + 1))) {
+                    value = args.get(++i);
+                } else {
+                    String tip = i + 1 < args.size() ? "; to pass '" + args.get(i + 1)
+                            + "' as a value, use '--" + name + "=" + args.get(i + 1) + "'" : "";
+                    throw new UsageException("a value is required for '" + optionName(name)
+                            + "' but none was supplied" + tip);
+                }
+                values.put("--" + name, value);
+                continue;
+            }
+            if (!onlyPositionals && looksLikeFlag(a)) {
+                throw new UsageException("unexpected argument '" + a + "' found");
+            }
+            if (spec.positional() == null || values.containsKey(spec.positional())) {
+                throw new UsageException("unexpected argument '" + a + "' found");
+            }
+            values.put(spec.positional(), a);
+        }
+        if (spec.positionalRequired() && !values.containsKey(spec.positional())) {
+            throw new UsageException("the following required arguments were not provided: <"
+                    + spec.positional() + ">");
+        }
+        for (String name : spec.requiredOptions()) {
+            if (!values.containsKey("--" + name)) {
+                throw new UsageException("the following required arguments were not provided: "
+                        + optionName(name));
+            }
+        }
+        return values;
+    }
+
+    /** As clap sees it: a dash and something after it, so "-" alone is a value. */
+    private static boolean looksLikeFlag(String a) {
+        return a.length() > 1 && a.startsWith("-");
+    }
+
     /** The request for {@code command} with its arguments. */
     static Call call(String command, List<String> args) throws UsageException, ChainException {
+        Map<String, String> a = parseArgs(command, args);
+        String positional = spec(command).positional();
+        String arg = positional == null ? null : a.get(positional);
         return switch (command) {
             case "boot", "delete", "resume", "power-button", "reboot", "pause", "shutdown",
                     "nmi" -> vm("PUT", command, null);
             case "info", "counters" -> vm("GET", command, null);
             case "ping" -> new Call("GET", "vmm.ping", null, new int[0]);
             case "shutdown-vmm" -> new Call("PUT", "vmm.shutdown", null, new int[0]);
-            case "create" -> vm("PUT", command, createBody(optional(args, 0, "-")));
-            case "add-disk" -> vm("PUT", command, json(command, "Error parsing disk syntax",
-                    required(args, "disk_config")));
+            case "create" -> vm("PUT", command, createBody(arg == null ? "-" : arg));
+            case "add-disk" -> vm("PUT", command, json(command, "Error parsing disk syntax", arg));
             case "add-fs" -> vm("PUT", command, json(command,
-                    "Error parsing filesystem syntax", required(args, "fs_config")));
+                    "Error parsing filesystem syntax", arg));
             case "add-pmem" -> vm("PUT", command, json(command,
-                    "Error parsing persistent memory syntax", required(args, "pmem_config")));
+                    "Error parsing persistent memory syntax", arg));
             case "add-vsock" -> vm("PUT", command, json(command, "Error parsing vsock syntax",
-                    required(args, "vsock_config")));
-            case "add-net" -> addNet(required(args, "net_config"));
-            case "add-device" -> vm("PUT", command, generic(
-                    required(args, "device_config"), "Error parsing device syntax", "path",
-                    "id", "iommu", "pci_segment"));
-            case "add-user-device" -> vm("PUT", command, generic(
-                    required(args, "device_config"), "Error parsing user device syntax",
-                    "socket", "id", "pci_segment"));
-            case "add-vdpa" -> vm("PUT", command, generic(required(args, "vdpa_config"),
+                    arg));
+            case "add-net" -> addNet(arg);
+            case "add-device" -> vm("PUT", command, generic(arg, "Error parsing device syntax",
+                    "path", "id", "iommu", "pci_segment"));
+            case "add-user-device" -> vm("PUT", command, generic(arg,
+                    "Error parsing user device syntax", "socket", "id", "pci_segment"));
+            case "add-vdpa" -> vm("PUT", command, generic(arg,
                     "Error parsing vDPA device syntax", "path", "num_queues", "id", "iommu",
                     "pci_segment"));
-            case "add-generic-vhost-user" -> vm("PUT", command, generic(
-                    required(args, "generic_vhost_user_config"),
+            case "add-generic-vhost-user" -> vm("PUT", command, generic(arg,
                     "Error parsing generic vhost-user syntax", "socket", "device_type",
                     "queue_sizes", "id", "pci_segment"));
             case "remove-device" -> vm("PUT", command, JsonWriter.write(JsonObject.builder()
-                    .put("id", required(args, "id")).build()));
-            case "resize" -> vm("PUT", command, resize(args));
+                    .put("id", arg).build()));
+            case "resize" -> vm("PUT", command, resize(a.get("--cpus"), a.get("--memory"),
+                    a.get("--balloon")));
             case "resize-disk" -> vm("PUT", command, JsonWriter.write(JsonObject.builder()
-                    .put("id", flag(args, "--disk"))
-                    .put("desired_size", size(flag(args, "--size"), "Invalid disk size"))
+                    .put("id", a.get("--disk"))
+                    .put("desired_size", number(size(a.get("--size"), "--size",
+                            "Invalid disk size")))
                     .build()));
             case "resize-zone" -> vm("PUT", command, JsonWriter.write(JsonObject.builder()
-                    .put("id", flag(args, "--id"))
-                    .put("desired_ram", size(flag(args, "--size"),
-                            "Error parsing memory size"))
+                    .put("id", a.get("--id"))
+                    .put("desired_ram", number(size(a.get("--size"), "--size",
+                            "Error parsing memory size")))
                     .build()));
             case "snapshot" -> vm("PUT", command, JsonWriter.write(JsonObject.builder()
-                    .put("destination_url", required(args, "snapshot_config")).build()));
-            case "coredump" -> vm("PUT", command, JsonWriter.write(JsonObject.builder()
-                    .put("destination_url", required(args, "coredump_config")).build()));
-            case "restore" -> vm("PUT", command, generic(required(args, "restore_config"),
-                    "Error parsing restore syntax", "source_url", "prefault"));
-            case "receive-migration" -> vm("PUT", command, urlBody(
-                    required(args, "receive_migration_config"), "receiver_url"));
-            default -> vm("PUT", command, urlBody(required(args, "send_migration_config"),
-                    "destination_url")); // send-migration
+                    .put("destination_url", arg).build()));
+            case "restore" -> vm("PUT", command, generic(arg, "Error parsing restore syntax",
+                    "source_url", "prefault"));
+            case "receive-migration" -> vm("PUT", command, urlBody(arg, "receiver_url"));
+            default -> vm("PUT", command, urlBody(arg, "destination_url")); // send-migration
         };
     }
 
     private static Call vm(String method, String command, String body) {
         return new Call(method, "vm." + command, body, new int[0]);
-    }
-
-    private static String required(List<String> args, String name) throws UsageException {
-        if (args.isEmpty() || args.get(0).startsWith("--")) {
-            throw new UsageException("the following required arguments were not provided: <"
-                    + name + ">");
-        }
-        return args.get(0);
-    }
-
-    private static String optional(List<String> args, int i, String otherwise) {
-        return args.size() > i ? args.get(i) : otherwise;
-    }
-
-    /** The value of {@code --name value} or {@code --name=value}, or null. */
-    private static String flag(List<String> args, String name) {
-        for (int i = 0; i < args.size(); i++) {
-            if (args.get(i).equals(name) && i + 1 < args.size()) {
-                return args.get(i + 1);
-            }
-            if (args.get(i).startsWith(name + "=")) {
-                return args.get(i).substring(name.length() + 1);
-            }
-        }
-        return null;
     }
 
     private static String createBody(String path) throws ChainException {
@@ -370,30 +473,52 @@ public final class RemoteMain {
         return JsonWriter.write(JsonObject.builder().put(key, url).build());
     }
 
-    private static String resize(List<String> args) throws ChainException {
-        String cpus = flag(args, "--cpus");
-        String memory = flag(args, "--memory");
-        String balloon = flag(args, "--balloon");
-        JsonValue vcpus = JsonNull.INSTANCE;
-        if (cpus != null) {
-            try {
-                long n = Long.parseLong(cpus);
-                if (n < 0 || n > UnsignedType.U32.max()) {
-                    throw new NumberFormatException("number too large to fit in target type");
-                }
-                vcpus = new dev.nimbus.json.JsonNumber(Long.toString(n));
-            } catch (NumberFormatException e) {
-                throw new ChainException(List.of("Error parsing CPU count",
-                        String.valueOf(e.getMessage())));
-            }
-        }
+    private static String resize(String cpus, String memory, String balloon)
+            throws ChainException {
+        JsonValue vcpus = cpus == null ? JsonNull.INSTANCE
+                : number(unsigned(cpus, "--cpus", UnsignedType.U32, "Error parsing CPU count"));
         return JsonWriter.write(JsonObject.builder()
                 .put("desired_vcpus", vcpus)
                 .put("desired_ram", memory == null ? JsonNull.INSTANCE
-                        : number(size(memory, "Error parsing memory size")))
+                        : number(size(memory, "--memory",
+                                "Error parsing memory size")))
                 .put("desired_balloon", balloon == null ? JsonNull.INSTANCE
-                        : number(size(balloon, "Error parsing balloon size")))
+                        : number(size(balloon, "--balloon",
+                                "Error parsing balloon size")))
                 .build());
+    }
+
+    /**
+     * {@code text} as an unsigned integer of {@code type}; a failure names the option and the
+     * value, then gives the reason in the words of Rust's integer parser, which the reference
+     * client prints.
+     */
+    static long unsigned(String text, String option, UnsignedType type, String context)
+            throws ChainException {
+        String reason = null;
+        long n = 0;
+        if (text.isEmpty()) {
+            reason = "cannot parse integer from empty string";
+        } else {
+            String digits = text.startsWith("+") ? text.substring(1) : text;
+            if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                reason = "invalid digit found in string";
+            } else {
+                try {
+                    n = Long.parseLong(digits);
+                    if (n > type.max()) {
+                        reason = "number too large to fit in target type";
+                    }
+                } catch (NumberFormatException e) {
+                    reason = "number too large to fit in target type";
+                }
+            }
+        }
+        if (reason != null) {
+            throw new ChainException(List.of(context, "invalid value '" + text + "' for '"
+                    + option + "': " + reason));
+        }
+        return n;
     }
 
     private static JsonValue number(long v) {
@@ -401,17 +526,13 @@ public final class RemoteMain {
     }
 
     /** A size with an optional K, M or G suffix, in bytes. */
-    private static long size(String text, String context) throws ChainException {
-        if (text == null) {
-            throw new ChainException(List.of(context, "Missing size"));
-        }
+    private static long size(String text, String option, String context)
+            throws ChainException {
         try {
             return new OptionParser(context).add("size").parse("size=" + text).byteSize("size");
         } catch (ConfigException e) {
-            List<String> chain = new ArrayList<>();
-            chain.add(context);
-            chain.addAll(e.chain());
-            throw new ChainException(chain);
+            throw new ChainException(List.of(context, "invalid value '" + text + "' for '"
+                    + option + "': not a size in bytes with an optional K, M or G suffix"));
         }
     }
 
@@ -476,6 +597,26 @@ public final class RemoteMain {
                 err.println("  " + i + ": " + m);
             }
         }
+    }
+
+    static String commandHelp(String command) {
+        Spec spec = spec(command);
+        StringBuilder sb = new StringBuilder();
+        sb.append(COMMANDS.get(command)).append("\n\nUsage: ").append(PROGRAM).append(' ')
+                .append(command);
+        if (!spec.options().isEmpty()) {
+            sb.append(" [OPTIONS]");
+        }
+        if (spec.positional() != null) {
+            sb.append(spec.positionalRequired() ? " <" : " [").append(spec.positional())
+                    .append(spec.positionalRequired() ? ">" : "]");
+        }
+        sb.append("\n\nOptions:\n");
+        for (String o : spec.options()) {
+            sb.append(String.format("      %-16s%s%n", optionName(o), OPTION_HELP.get(o)));
+        }
+        sb.append("  -h, --help          Print help\n");
+        return sb.toString();
     }
 
     static String help() {

@@ -176,6 +176,12 @@ public final class JsonParser {
                 runStart = pos;
             } else if (c < 0x20) {
                 throw error("control character " + shown(c) + " in a string must be escaped");
+            } else if (Character.isHighSurrogate(c) && pos + 1 < text.length
+                    && Character.isLowSurrogate(text[pos + 1])) {
+                pos += 2;
+            } else if (Character.isSurrogate(c)) {
+                // Only parse(String) can get here: decoded UTF-8 holds no lone surrogate.
+                throw error(String.format("lone surrogate U+%04X in a string", (int) c));
             } else {
                 pos++;
             }
@@ -196,12 +202,41 @@ public final class JsonParser {
             case 'n' -> out.append('\n');
             case 'r' -> out.append('\r');
             case 't' -> out.append('\t');
-            case 'u' -> out.append(hex4());
+            case 'u' -> unicodeEscape(out);
             default -> {
                 pos--;
                 throw error("invalid escape \\" + c);
             }
         }
+    }
+
+    /**
+     * A {@code \\u} escape at {@code pos}, its backslash two chars back. A surrogate must come
+     * as a leading-trailing pair of escapes: a Java string could hold a lone one, but Rust's
+     * (and the reference server's serde_json) cannot, so it refuses them.
+     */
+    private void unicodeEscape(StringBuilder out) {
+        int escape = pos - 2;
+        char c = hex4();
+        if (Character.isLowSurrogate(c)) {
+            pos = escape;
+            throw error("lone trailing surrogate in hex escape");
+        }
+        if (!Character.isHighSurrogate(c)) {
+            out.append(c);
+            return;
+        }
+        if (pos + 1 >= text.length || text[pos] != '\\' || text[pos + 1] != 'u') {
+            pos = escape;
+            throw error("lone leading surrogate in hex escape");
+        }
+        pos += 2;
+        char low = hex4();
+        if (!Character.isLowSurrogate(low)) {
+            pos = escape;
+            throw error("lone leading surrogate in hex escape");
+        }
+        out.append(c).append(low);
     }
 
     private char hex4() {

@@ -125,9 +125,30 @@ class ApiServerTest {
     void bodyWhereNoneIsTakenOrNoneWhereOneIsNeeded() throws Exception {
         assertError(call("PUT", "vm.pause", "{}"), 400, "Bad Request");
         assertError(call("PUT", "vm.add-disk", null), 400, "Bad Request");
-        ApiClient.Response create = call("PUT", "vm.create", null);
-        assertEquals(400, create.status());
-        assertEquals("", create.body());
+        // The bug: vm.create alone answered 400 with an empty body.
+        for (String endpoint : List.of("vm.create", "vm.add-disk", "vm.add-net", "vm.add-device",
+                "vm.add-fs", "vm.add-pmem", "vm.add-vsock", "vm.add-vdpa", "vm.add-user-device",
+                "vm.add-generic-vhost-user", "vm.remove-device", "vm.resize", "vm.resize-disk",
+                "vm.resize-zone", "vm.snapshot", "vm.restore", "vm.receive-migration",
+                "vm.send-migration")) {
+            ApiClient.Response r = call("PUT", endpoint, null);
+            assertEquals(400, r.status(), endpoint);
+            assertEquals("[\"Bad Request\"]", r.body(), endpoint);
+        }
+    }
+
+    /** The bug: a NUL in a path passed vm.create and vm.boot leaked InvalidPathException. */
+    @Test
+    void aNulInAPathIsRefusedAtCreate() throws Exception {
+        assertError(call("PUT", "vm.create", "{\"payload\":{\"kernel\":\"a\\u0000b\"}}"), 400,
+                "Error from API", "The VM could not be created", "Invalid value for"
+                + " payload.kernel: it contains a NUL character, which no path or name can hold");
+        assertError(call("PUT", "vm.create", VM_JSON.replace("}}",
+                "},\"disks\":[{\"path\":\"/x\"},{\"path\":\"/tmp/d\\u0000\"}]}")), 400,
+                "Error from API", "The VM could not be created", "Invalid value for"
+                + " disks[1].path: it contains a NUL character, which no path or name can hold");
+        assertError(call("GET", "vm.info", null), 404, "Error from API",
+                "The VM info is not available", "VM is not created");
     }
 
     @Test
@@ -135,7 +156,8 @@ class ApiServerTest {
         for (String body : List.of("{", "not json", "[]", "{\"payload\":{\"kernel\":1}}",
                 "{\"cpus\":{\"boot_vcpus\":\"two\",\"max_vcpus\":2},\"payload\":{}}",
                 "{\"cpus\":{\"boot_vcpus\":1},\"payload\":{}}",
-                "{\"memory\":{\"size\":-1},\"payload\":{}}")) {
+                "{\"memory\":{\"size\":-1},\"payload\":{}}",
+                "{\"payload\":{\"kernel\":\"\\ud800\"}}")) {
             ApiClient.Response r = api.call("PUT", "vm.create", body);
             assertEquals(400, r.status(), body);
             List<String> chain = errorChain(r.body());

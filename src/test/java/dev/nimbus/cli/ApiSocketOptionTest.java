@@ -24,4 +24,17 @@ class ApiSocketOptionTest {
         assertEquals("Error parsing --api-socket: fd= is not a file descriptor number",
                 e.getMessage());
     }
+
+    /** The bug: {@code path=...,fd=3} used fd 3 and reported "fd=3 is not a socket". */
+    @Test
+    void pathAndFdTogetherAreRefused() {
+        for (String value : new String[] {"path=/tmp/a.sock,fd=3", "fd=3,path=/tmp/a.sock",
+                "path=,fd="}) {
+            CommandLineException e = assertThrows(CommandLineException.class,
+                    () -> target(value));
+            assertEquals("Error parsing --api-socket: path and fd are mutually exclusive: give"
+                    + " path=<socket path> or fd=<listening socket>, not both", e.getMessage(),
+                    value);
+        }
+    }
 }

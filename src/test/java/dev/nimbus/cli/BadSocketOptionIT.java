@@ -37,6 +37,9 @@ class BadSocketOptionIT {
                 Arguments.of("fd=1", "nimbus: API socket fd=1 is not a socket"),
                 Arguments.of("fd=",
                         "nimbus: Error parsing --api-socket: fd= is not a file descriptor number"),
+                Arguments.of("path=/tmp/a.sock,fd=1", "nimbus: Error parsing --api-socket:"
+                        + " path and fd are mutually exclusive: give path=<socket path> or"
+                        + " fd=<listening socket>, not both"),
                 Arguments.of("path=", empty),
                 Arguments.of("", empty),
                 Arguments.of(directory.toString(),

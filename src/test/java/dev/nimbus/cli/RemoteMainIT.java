@@ -110,6 +110,17 @@ class RemoteMainIT {
                       4: VM is not created
                     """, noVm.err());
 
+            // The bug: the server answered an empty body, which the client printed as a JSON
+            // parse error instead of the server's message.
+            Path empty = dir.resolve("empty.json");
+            Files.writeString(empty, "");
+            assertEquals(new Run(1, "", """
+                    Error: nimbus-remote exited with the following chain of errors:
+                      0: http client error
+                      1: Server responded with BadRequest
+                      2: Bad Request
+                    """), remote(socket, "create", empty.toString()));
+
             assertEquals(new Run(0, "", ""), remote(socket, "create", json.toString()));
             try (java.io.RandomAccessFile img = new java.io.RandomAccessFile(
                     dir.resolve("d.img").toFile(), "rw")) {

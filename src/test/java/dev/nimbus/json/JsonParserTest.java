@@ -78,6 +78,28 @@ class JsonParserTest {
                 error("{} x"));
     }
 
+    /** The bug: a lone surrogate escape was taken, though serde_json refuses it. */
+    @Test
+    void rejectsLoneSurrogates() {
+        assertEquals("Invalid JSON at line 1 column 2: lone leading surrogate in hex escape",
+                error("\"\\ud800\""));
+        assertEquals("Invalid JSON at line 1 column 3: lone leading surrogate in hex escape",
+                error("\"a\\uD800\\u0041\""));
+        assertEquals("Invalid JSON at line 1 column 2: lone leading surrogate in hex escape",
+                error("\"\\ud800\\n\""));
+        assertEquals("Invalid JSON at line 1 column 2: lone leading surrogate in hex escape",
+                error("\"\\ud800\\ud800\""));
+        assertEquals("Invalid JSON at line 1 column 2: lone trailing surrogate in hex escape",
+                error("\"\\udc00\""));
+        assertEquals("Invalid JSON at line 1 column 2: lone surrogate U+D800 in a string",
+                error("\"\ud800\""));
+        assertEquals("Invalid JSON at line 1 column 4: lone surrogate U+DC00 in a string",
+                error("\"\ud83d\udc00\udc00\""));
+        // A pair, escaped or not, is one code point.
+        assertEquals("\ud83d\ude00", ((JsonString) JsonParser.parse("\"\\ud83d\\ude00\"")).value());
+        assertEquals("\ud83d\ude00", ((JsonString) JsonParser.parse("\"\ud83d\ude00\"")).value());
+    }
+
     @Test
     void rejectsWhatRfc8259Forbids() {
         assertEquals("Invalid JSON at line 1 column 8: expected a string key", error("{\"a\":1,}"));

@@ -2,6 +2,10 @@ package dev.nimbus.vmm.config;
 
 import dev.nimbus.arch.x86_64.Layout;
 import dev.nimbus.arch.x86_64.RamLayout;
+import dev.nimbus.json.JsonArray;
+import dev.nimbus.json.JsonObject;
+import dev.nimbus.json.JsonString;
+import dev.nimbus.json.JsonValue;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -72,6 +76,35 @@ public final class Validator {
     }
 
     /**
+     * Refuses a NUL in any string of the configuration, named by where it sits ({@code
+     * payload.kernel}, {@code disks[0].path}). Paths, tap names and the command line all go to
+     * the kernel as C strings, which end at the first NUL: such a value cannot mean what it says,
+     * and opening it would fail with an error that names no field.
+     *
+     * @throws ConfigException a 400 naming the first such string
+     */
+    public static void noNul(JsonValue value, String where) {
+        switch (value) {
+            case JsonString s when s.value().indexOf('\0') >= 0 ->
+                    throw ConfigException.invalid(NUL_IN_STRING.formatted(where));
+            case JsonObject o -> {
+                for (var m : o.members().entrySet()) {
+                    noNul(m.getValue(), where.isEmpty() ? m.getKey() : where + "." + m.getKey());
+                }
+            }
+            case JsonArray a -> {
+                for (int i = 0; i < a.elements().size(); i++) {
+                    noNul(a.elements().get(i), where + "[" + i + "]");
+                }
+            }
+            default -> { }
+        }
+    }
+
+    static final String NUL_IN_STRING =
+            "Invalid value for %s: it contains a NUL character, which no path or name can hold";
+
+    /**
      * Checks {@code config} and returns it as the VM will use it: {@code iommu} set when any device
      * sits behind the IOMMU, and a firmware payload's cmdline and initramfs dropped (a firmware
      * loads its own).
@@ -115,6 +148,8 @@ public final class Validator {
         }
         pciSegments();
         platform();
+        // Last, so that a field with a rule of its own (a tap name) keeps that rule's words.
+        noNul(config.toJson(), "");
         return config.toBuilder().payload(payload).iommu(iommu).build();
     }
 

@@ -87,6 +87,8 @@ public final class BlockCounters {
         }
 
         long average() {
+            // Unset stays all ones, and so reads u64::MAX / LATENCY_SCALE: the reference
+            // server divides the same way and clients see 1844674407370955 there too.
             long a = scaledAverage.get();
             return Long.divideUnsigned(a, LATENCY_SCALE);
         }
