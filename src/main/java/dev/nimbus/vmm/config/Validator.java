@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -84,20 +85,20 @@ public final class Validator {
      * @throws ConfigException a 400 naming the first such string
      */
     public static void noNul(JsonValue value, String where) {
-        switch (value) {
-            case JsonString s when s.value().indexOf('\0') >= 0 ->
-                    throw ConfigException.invalid(NUL_IN_STRING.formatted(where));
-            case JsonObject o -> {
-                for (var m : o.members().entrySet()) {
-                    noNul(m.getValue(), where.isEmpty() ? m.getKey() : where + "." + m.getKey());
-                }
+        // instanceof rather than a pattern switch: the switch's bootstrap costs milliseconds
+        // the first time, and this runs on the boot path.
+        if (value instanceof JsonString s) {
+            if (s.value().indexOf('\0') >= 0) {
+                throw ConfigException.invalid(NUL_IN_STRING.formatted(where));
             }
-            case JsonArray a -> {
-                for (int i = 0; i < a.elements().size(); i++) {
-                    noNul(a.elements().get(i), where + "[" + i + "]");
-                }
+        } else if (value instanceof JsonObject o) {
+            for (Map.Entry<String, JsonValue> m : o.members().entrySet()) {
+                noNul(m.getValue(), where.isEmpty() ? m.getKey() : where + "." + m.getKey());
             }
-            default -> { }
+        } else if (value instanceof JsonArray a) {
+            for (int i = 0; i < a.elements().size(); i++) {
+                noNul(a.elements().get(i), where + "[" + i + "]");
+            }
         }
     }
 
