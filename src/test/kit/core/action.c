@@ -300,6 +300,77 @@ static void flood(void)
     }
 }
 
+/*
+ * Ports a chaos run leaves alone: the UART that carries the report, the ACPI power control and
+ * PM timer block and the i8042 (a write there may power off or reset, which a test would
+ * mistake for the VMM's doing), and the ports that only log each byte (0x80, 0x402, 0xe9).
+ */
+static int chaos_skips_port(uint16_t port)
+{
+    return (port >= 0x3F8 && port <= 0x3FF) || (port >= 0x600 && port <= 0x60F)
+           || (port >= 0x60 && port <= 0x64) || port == 0x80 || port == 0x402 || port == 0xE9;
+}
+
+/* The 32-bit device hole up to the I/O APIC: PCI BARs, ECAM and nothing at all. */
+#define CHAOS_MMIO_START 0xC0000000u
+#define CHAOS_MMIO_END 0xFEC00000u
+
+/*
+ * kit.chaos.n reads and writes of random width and value to random I/O ports and addresses in
+ * the device hole (seeded by kit.chaos.seed, xorshift64), with interrupts off, then power-off.
+ * A guest may do all of this; the VMM must keep running it.
+ */
+static void chaos(const struct kit_boot *boot)
+{
+    uint64_t n = 20000, seed = 1;
+    kit_param_dec(boot, "kit.chaos.n", &n);
+    kit_param_hex(boot, "kit.chaos.seed", &seed);
+    action_line("chaos", "pio+mmio");
+    kit_dec("n", n);
+    kit_hex("seed", seed);
+    kit_end();
+    cli();
+    uint64_t x = seed * 2 + 1; /* odd, and distinct for distinct seeds */
+    uint32_t pio = 0, mmio = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint32_t r = (uint32_t)(x >> 32);
+        uint32_t v = (uint32_t)x;
+        uint32_t width = r & 3;
+        int write = (r >> 2) & 1;
+        if ((r >> 3) & 1) {
+            uint16_t port = (uint16_t)(r >> 16);
+            if (chaos_skips_port(port))
+                continue;
+            if (width == 0)
+                write ? outb(port, (uint8_t)v) : (void)inb(port);
+            else if (width == 1)
+                write ? outw(port, (uint16_t)v) : (void)inw(port);
+            else
+                write ? outl(port, v) : (void)inl(port);
+            pio++;
+        } else {
+            /* 32-bit arithmetic: the 32-bit kit has no 64-bit division. */
+            uint32_t offset = (v & ~3u) % (CHAOS_MMIO_END - CHAOS_MMIO_START);
+            uint64_t addr = CHAOS_MMIO_START + offset;
+            if (width == 0)
+                write ? mmio_write8(addr, (uint8_t)v) : (void)mmio_read8(addr);
+            else if (width == 1)
+                write ? mmio_write16(addr, (uint16_t)v) : (void)mmio_read16(addr);
+            else
+                write ? mmio_write32(addr, v) : (void)mmio_read32(addr);
+            mmio++;
+        }
+    }
+    kit_line("CHAOS");
+    kit_dec("pio", pio);
+    kit_dec("mmio", mmio);
+    kit_end();
+    poweroff();
+}
+
 void kit_act(const struct kit_boot *boot)
 {
     const char *name = "halt";
@@ -319,6 +390,8 @@ void kit_act(const struct kit_boot *boot)
         tick(boot);
     if (IS("flood"))
         flood();
+    if (IS("chaos"))
+        chaos(boot);
     if (IS("spin")) {
         action_line("spin", "loop");
         kit_end();
