@@ -10,9 +10,14 @@ import dev.nimbus.devices.pci.GsiAllocator;
 import dev.nimbus.devices.pci.PciSegment;
 import dev.nimbus.devices.virtio.block.VirtioBlock;
 import dev.nimbus.devices.virtio.console.VirtioConsole;
+import dev.nimbus.devices.virtio.net.VirtioNet;
 import dev.nimbus.devices.virtio.rng.VirtioRng;
 import dev.nimbus.memory.GuestMemory;
+import dev.nimbus.net.SocketPairBackend;
+import dev.nimbus.sys.SyscallException;
 import dev.nimbus.vmm.config.DiskConfig;
+import dev.nimbus.vmm.config.MacAddress;
+import dev.nimbus.vmm.config.NetConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +32,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A guest may write anything to the PCI configuration space and to a virtio function's BARs,
+ * A guest may write anything to the PCI configuration space and to a virtio function's BARs
+ * (rng, network, block and console here),
  * in any order and size, with garbage in its rings. Every such access must come back to the
  * vCPU normally (an exception there ends the VMM), the device threads must survive, and the
  * image must not change except where the guest asked. Seeded, so a failure replays.
@@ -76,8 +82,13 @@ class TransportFuzzTest {
                     "ecam");
             GsiAllocator gsis = new GsiAllocator();
             // Read-only, so that the image's bytes can be checked afterwards.
+            // The host end of the network backend sends random frames and never reads, so
+            // the device's transmit side runs into a full socket too.
+            SocketPairBackend net = new SocketPairBackend("fuzz0");
             List<VirtioDevice> engines = List.of(
                     new VirtioRng(VirtioRng.DEFAULT_SOURCE),
+                    new VirtioNet(NetConfig.parse("id=_net0,queue_size=16"), List.of(net),
+                            MacAddress.parse("52:54:00:00:00:01"), 1500),
                     VirtioBlock.open(DiskConfig.parse("path=" + image
                             + ",image_type=raw,id=_disk0,queue_size=16,readonly=on")),
                     new VirtioConsole(ConsoleOutput.DISCARD));
@@ -141,6 +152,15 @@ class TransportFuzzTest {
                 }
                 if (i % 1000 == 999) {
                     garbageBringUp(random, mem, devices.get(random.nextInt(devices.size())));
+                    for (int f = 0; f < 4; f++) {
+                        byte[] frame = new byte[random.nextInt(2000)];
+                        random.nextBytes(frame);
+                        try {
+                            net.send(frame);
+                        } catch (SyscallException e) {
+                            // EAGAIN: the device is not reading; the guest gave it no buffers.
+                        }
+                    }
                 }
                 if (i % 5000 == 4999) {
                     // The BARs may have moved: follow them, as a driver rereads them.
@@ -152,6 +172,7 @@ class TransportFuzzTest {
             for (VirtioPciDevice d : devices) {
                 d.close();
             }
+            net.close();
             assertEquals(List.of(), threadFailures, "device threads died");
         } finally {
             Thread.setDefaultUncaughtExceptionHandler(previous);
