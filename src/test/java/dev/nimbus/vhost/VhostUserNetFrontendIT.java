@@ -16,7 +16,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,21 +38,20 @@ class VhostUserNetFrontendIT {
 
     @TempDir
     Path dir;
+    private TestNetns namespace;
     private String netns;
     private String tap;
 
     @BeforeEach
     void namespace() throws Exception {
-        String unique = Long.toString(ProcessHandle.current().pid(), 36)
-                + Integer.toString(new Random().nextInt(36 * 36 * 36), 36);
-        netns = "nimbus-vf-" + unique;
-        tap = "vftap" + unique;
-        Commands.check(30, "ip", "netns", "add", netns);
+        namespace = TestNetns.create("nimbus-vf", "vftap");
+        netns = namespace.name();
+        tap = namespace.tap();
     }
 
     @AfterEach
     void removeNamespace() throws Exception {
-        Commands.run(30, "ip", "netns", "del", netns);
+        namespace.close();
     }
 
     private String backendOptions(Path socket, boolean client) {

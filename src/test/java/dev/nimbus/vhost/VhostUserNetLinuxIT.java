@@ -49,21 +49,20 @@ class VhostUserNetLinuxIT {
 
     @TempDir
     Path dir;
+    private TestNetns namespace;
     private String netns;
     private String tap;
 
     @BeforeEach
     void namespace() throws Exception {
-        String unique = Long.toString(ProcessHandle.current().pid(), 36)
-                + Integer.toString(new Random().nextInt(36 * 36 * 36), 36);
-        netns = "nimbus-vu-" + unique;
-        tap = "vutap" + unique;
-        Commands.check(30, "ip", "netns", "add", netns);
+        namespace = TestNetns.create("nimbus-vu", "vutap");
+        netns = namespace.name();
+        tap = namespace.tap();
     }
 
     @AfterEach
     void removeNamespace() throws Exception {
-        Commands.run(30, "ip", "netns", "del", netns);
+        namespace.close();
     }
 
     @Test
