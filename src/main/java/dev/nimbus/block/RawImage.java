@@ -2,9 +2,9 @@ package dev.nimbus.block;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.nimbus.sys.Errno;
+import dev.nimbus.sys.FileControl;
 import dev.nimbus.sys.FileStat;
 import dev.nimbus.sys.Ioctl;
 import dev.nimbus.sys.IoVec;
@@ -46,16 +46,6 @@ public final class RawImage implements DiskImage {
     public static final long BLKGETSIZE64 = Ioctl.ior(0x12, 114, 8);
     public static final long BLKDISCARD = Ioctl.io(0x12, 119);
     public static final long BLKZEROOUT = Ioctl.io(0x12, 127);
-
-    // fcntl(2) open file description locks, include/uapi/asm-generic/fcntl.h.
-    public static final int F_OFD_SETLK = 37;
-    public static final short F_RDLCK = 0;
-    public static final short F_WRLCK = 1;
-    static final long SIZEOF_FLOCK = 32;
-    static final long OFFSETOF_L_TYPE = 0;
-    static final long OFFSETOF_L_WHENCE = 2;
-    static final long OFFSETOF_L_START = 8;
-    static final long OFFSETOF_L_LEN = 16;
 
     /** Zeroes written per call where the file system cannot zero a range itself. */
     private static final long ZERO_CHUNK = 1 << 20;
@@ -336,20 +326,10 @@ public final class RawImage implements DiskImage {
             // more (the last block); cover both.
             length = Math.max(size, allocatedBytes());
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment flock = arena.allocate(SIZEOF_FLOCK, 8);
-            flock.set(JAVA_SHORT, OFFSETOF_L_TYPE, readOnly ? F_RDLCK : F_WRLCK);
-            flock.set(JAVA_SHORT, OFFSETOF_L_WHENCE, (short) 0); // SEEK_SET
-            flock.set(JAVA_LONG, OFFSETOF_L_START, 0);
-            flock.set(JAVA_LONG, OFFSETOF_L_LEN, length);
-            long ret = Linux.raw(Linux.SYS_FCNTL, fd, F_OFD_SETLK, flock.address(), 0, 0, 0);
-            if (ret == -Errno.EAGAIN || ret == -Errno.EACCES) {
-                throw new DiskImageException("Disk image is locked by another process: path="
-                        + path + " lock=" + (readOnly ? "read" : "write"));
-            }
-            if (ret < 0) {
-                throw new SyscallException("fcntl F_OFD_SETLK " + path, (int) -ret);
-            }
+        short type = readOnly ? FileControl.F_RDLCK : FileControl.F_WRLCK;
+        if (!FileControl.tryLock(fd, type, length, path.toString())) {
+            throw new DiskImageException("Disk image is locked by another process: path="
+                    + path + " lock=" + (readOnly ? "read" : "write"));
         }
     }
 

@@ -29,11 +29,16 @@ public final class FileControl {
     public static final int F_GETFL = 3;
     public static final int F_SETFL = 4;
     public static final int F_OFD_SETLK = 37;
+    public static final short F_RDLCK = 0;
     public static final short F_WRLCK = 1;
     public static final short SEEK_SET = 0;
     public static final int O_TRUNC = 01000;
 
     static final int SIZEOF_FLOCK = 32;
+    static final long OFFSETOF_L_TYPE = 0;
+    static final long OFFSETOF_L_WHENCE = 2;
+    static final long OFFSETOF_L_START = 8;
+    static final long OFFSETOF_L_LEN = 16;
 
     private FileControl() {}
 
@@ -85,22 +90,41 @@ public final class FileControl {
      */
     public static int tryLockExclusive(String path) throws SyscallException {
         int fd = Linux.open(path, Linux.O_WRONLY | Linux.O_CREAT, 0600);
+        try {
+            // Length 0: to the end of the file, whatever its size.
+            if (tryLock(fd, F_WRLCK, 0, path)) {
+                return fd;
+            }
+        } catch (SyscallException e) {
+            Linux.close(fd);
+            throw e;
+        }
+        Linux.close(fd);
+        return -1;
+    }
+
+    /**
+     * Takes an open file description lock of {@code type} ({@link #F_RDLCK} or {@link #F_WRLCK})
+     * on the first {@code length} bytes of {@code fd} (0: to the end, however the file grows).
+     * Returns false when another open file holds a conflicting lock; {@code path} names the file
+     * in errors.
+     */
+    public static boolean tryLock(int fd, short type, long length, String path)
+            throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment lock = arena.allocate(SIZEOF_FLOCK, 8);
-            lock.set(JAVA_SHORT, 0, F_WRLCK);
-            lock.set(JAVA_SHORT, 2, SEEK_SET);
-            lock.set(JAVA_LONG, 8, 0L);
-            lock.set(JAVA_LONG, 16, 0L); // to the end of the file, whatever its size
+            lock.set(JAVA_SHORT, OFFSETOF_L_TYPE, type);
+            lock.set(JAVA_SHORT, OFFSETOF_L_WHENCE, SEEK_SET);
+            lock.set(JAVA_LONG, OFFSETOF_L_START, 0L);
+            lock.set(JAVA_LONG, OFFSETOF_L_LEN, length);
             long ret = Linux.raw(Linux.SYS_FCNTL, fd, F_OFD_SETLK, lock.address(), 0, 0, 0);
             if (ret == -Errno.EAGAIN || ret == -Errno.EACCES) {
-                Linux.close(fd);
-                return -1;
+                return false;
             }
             if (ret < 0) {
-                Linux.close(fd);
                 throw new SyscallException("fcntl F_OFD_SETLK " + path, (int) -ret);
             }
-            return fd;
+            return true;
         }
     }
 }
